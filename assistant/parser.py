@@ -1,0 +1,533 @@
+"""Turning the text of a 工作要点 into a Plan with exact item records.
+
+Pure functions over text: no file access here (see loaders.py and corpus.py).
+
+The text is read as lines. Each cleaned line is classified (section heading,
+sub-section heading, numbered item, unit line, labelled sub-field, plain text),
+then a single pass builds records. Numbering continuity tells headings from
+numbers that happen to start a wrapped line ("2020年", "3.5%", "一、二年级").
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from . import units as unitlib
+from .models import Item, Plan
+
+CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+SECTION_RE = re.compile(r"^(?P<num>[一二三四五六七八九十]{1,3})\s*[、．.]\s*(?P<title>\S.*)$")
+SUBSECTION_RE = re.compile(r"^[（(]\s*(?P<num>[一二三四五六七八九十]{1,3})\s*[)）]\s*(?P<title>\S.*)$")
+ITEM_RE = re.compile(r"^(?P<num>\d{1,3})\s*(?:[.．](?!\d)|、)\s*(?P<title>\S.*)$")
+FIELD_RE = re.compile(
+    r"^(?P<label>问题描述|存在问题|目标任务|工作目标|主要目标|工作措施|主要措施|具体措施|完成时限|时间节点)\s*[:：]\s*(?P<value>.*)$"
+)
+FIELD_ATTR = {
+    "问题描述": "problem", "存在问题": "problem",
+    "目标任务": "goals", "工作目标": "goals", "主要目标": "goals",
+    "工作措施": "measures", "主要措施": "measures", "具体措施": "measures",
+}
+BOOKMARK_RE = re.compile(r"\[bookmark:[^\]]*\]")
+PAGE_NUMBER_RE = re.compile(r"^(?:[-—－–]\s*\d{1,3}\s*[-—－–]|第\s*\d{1,3}\s*页(?:\s*[/，,]?\s*共\s*\d{1,3}\s*页)?|\d{1,3}\s*/\s*\d{1,3})$")
+MARKDOWN_PREFIX_RE = re.compile(r"^(?:#{1,6}\s+|[-*+•·]\s+|>\s*)+")
+TITLE_SUFFIX_RE = re.compile(r"工作要点(?:[（(][^）)]{1,12}[）)])?$")
+YEAR_RE = re.compile(r"(19|20)\d{2}(?=\s*年)")
+DOC_NUMBER_RE = re.compile(r"[\u4e00-\u9fff]{1,12}[〔\[［(（]\s*(?:19|20)\d{2}\s*[〕\]］)）]\s*\d{1,4}\s*号")
+DATE_RE = re.compile(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*日|\s*日)?")
+ORG_RE = re.compile(
+    r".+?(?:教育工作委员会|教育工委|教育委员会|教育和体育局|教育体育局|教体局|教育局|教育厅|教育委|体育局|委员会|人民政府|局|厅)"
+)
+PLACE_SUFFIX_RE = re.compile(
+    r"(?:教育和体育局|教育体育局|教体局|教育局|教育厅|教育委员会|教育委|体育局|人民政府|局|厅)$"
+)
+TERMINAL = "。！？!?；;："
+MAX_HEADING = 80
+SHORT_TITLE = 40
+
+
+def clean_line(raw: str) -> str:
+    """One source line without markup, bullets, odd spaces or page furniture."""
+    line = unicodedata.normalize("NFKC", raw) if _needs_nfkc(raw) else raw
+    line = BOOKMARK_RE.sub("", line)
+    line = line.replace("\u3000", " ").replace("\xa0", " ").replace("\ufeff", "").replace("\u200b", "")
+    line = line.strip()
+    line = MARKDOWN_PREFIX_RE.sub("", line).replace("**", "").replace("__", "")
+    line = fold_spaces(line)
+    if PAGE_NUMBER_RE.match(line):
+        return ""
+    return line
+
+
+def _needs_nfkc(raw: str) -> bool:
+    # Full-width digits and letters (１２．) would hide item numbers; leave CJK punctuation alone.
+    return any("\uff10" <= ch <= "\uff19" or "\uff21" <= ch <= "\uff5a" for ch in raw)
+
+
+def cn_number(text: str) -> int:
+    """'十二' -> 12, '三' -> 3, '二十' -> 20."""
+    if text == "十":
+        return 10
+    if "十" in text:
+        tens, _, ones = text.partition("十")
+        return (CN_DIGITS.get(tens, 1) if tens else 1) * 10 + (CN_DIGITS.get(ones, 0) if ones else 0)
+    value = 0
+    for ch in text:
+        value = value * 10 + CN_DIGITS.get(ch, 0)
+    return value
+
+
+def ends_sentence(text: str) -> bool:
+    text = text.rstrip("”’」』\"' ")
+    return bool(text) and text[-1] in TERMINAL
+
+
+def fold_spaces(text: str) -> str:
+    """Remove spaces between CJK characters and around CJK punctuation; keep them between Latin words."""
+    text = re.sub(r"\s+", " ", text).strip()
+    return re.sub(r"(?<=[^A-Za-z0-9]) | (?=[^A-Za-z0-9])", "", text)
+
+
+def join_wrapped(left: str, right: str) -> str:
+    """Join a line broken mid-sentence (page break, hard wrap) back together."""
+    if left and right and left[-1].isascii() and left[-1].isalnum() and right[0].isascii() and right[0].isalnum():
+        return f"{left} {right}"
+    return left + right
+
+
+@dataclass
+class Line:
+    text: str
+    start: int
+    end: int
+    kind: str = "text"  # section | subsection | item | units | field | text
+    num: int = 0
+    title: str = ""
+
+
+@dataclass
+class Paragraph:
+    text: str
+    start: int
+    end: int
+    label: str = ""  # sub-field label, e.g. 问题描述
+    blank_before: bool = False
+
+
+@dataclass
+class Builder:
+    kind: str
+    number: str | None
+    section: list[str]
+    start: int
+    end: int
+    paragraphs: list[Paragraph] = field(default_factory=list)
+    title_line: str = ""  # item heading as printed, without its number
+    segments: list[unitlib.UnitSegment] = field(default_factory=list)
+    closed: bool = False  # set once unit lines are seen: later text is not the item's
+
+
+def split_lines(text: str) -> list[Line]:
+    lines: list[Line] = []
+    pos = 0
+    for raw in text.splitlines(keepends=True):
+        end = pos + len(raw)
+        lines.append(Line(clean_line(raw), pos, end))
+        pos = end
+    return lines
+
+
+def find_title(lines: list[Line]) -> int | None:
+    """Index of the title line (…工作要点), skipping the notice's 关于印发《…》的通知 lines."""
+    first_heading = next(
+        (i for i, ln in enumerate(lines) if SECTION_RE.match(ln.text) and cn_number(SECTION_RE.match(ln.text)["num"]) == 1),
+        len(lines),
+    )
+    best = None
+    for i, ln in enumerate(lines[:first_heading]):
+        compact = fold_spaces(ln.text)
+        if len(compact) > 60 or not TITLE_SUFFIX_RE.search(compact):
+            continue
+        if any(w in compact for w in ("关于", "通知", "现将", "《", "附件")):
+            continue
+        best = i
+    return best
+
+
+def parse_header(header_lines: list[str]) -> dict[str, str]:
+    meta = {"doc_number": "", "issue_date": "", "recipients": ""}
+    for line in header_lines:
+        compact = fold_spaces(line)
+        if not meta["doc_number"]:
+            m = DOC_NUMBER_RE.search(compact)
+            if m:
+                meta["doc_number"] = m.group(0)
+        if not meta["recipients"] and compact.endswith((":", "：")) and len(compact) < 200:
+            meta["recipients"] = compact.rstrip(":：")
+    # The issue date is the last date of the header (the signature line).
+    for line in reversed(header_lines):
+        m = DATE_RE.search(fold_spaces(line))
+        if m:
+            year, month, day = m.group(1), int(m.group(2)), m.group(3)
+            meta["issue_date"] = f"{year}-{month:02d}" + (f"-{int(day):02d}" if day else "")
+            break
+    return meta
+
+
+def parse_issuers(title: str) -> list[str]:
+    """Issuing organisations named in a title line, in printed order."""
+    body = fold_spaces(title)
+    body = TITLE_SUFFIX_RE.sub("", body)
+    body = re.sub(r"(?:19|20)\d{2}\s*年(?:度)?", " ", body)
+    orgs = []
+    for chunk in body.split():
+        orgs.extend(m.group(0) for m in ORG_RE.finditer(chunk))
+    return [o for o in orgs if len(o) >= 3]
+
+
+def is_party_org(name: str) -> bool:
+    return name.startswith("中共") or name.endswith(("委员会", "工委")) and "教育委员会" not in name
+
+
+def place_of(issuer: str) -> str:
+    return PLACE_SUFFIX_RE.sub("", issuer)
+
+
+def slug_for(place: str, year: int | None, fallback: str) -> str:
+    """'达州市', 2020 -> 'dazhou-2020' (pinyin of the place without its 市/县/区 suffix)."""
+    from pypinyin import lazy_pinyin
+
+    short = re.sub(r"(?:市|县|区|州|省|旗|自治县|自治州)$", "", place) if len(place) > 2 else place
+    base = "".join(lazy_pinyin(short)) if short else ""
+    base = re.sub(r"[^a-z0-9]+", "", base.lower())
+    if not base:
+        base = re.sub(r"[^a-z0-9]+", "-", fallback.lower()).strip("-") or "plan"
+    return f"{base}-{year}" if year else base
+
+
+def classify(lines: list[Line]) -> None:
+    """Mark each line's kind, using numbering continuity for headings and items."""
+    last_section = 0
+    last_sub = 0
+    last_item = 0
+    items_in_scope = 0  # items since the last (sub)section heading
+    for ln in lines:
+        t = ln.text
+        if not t:
+            ln.kind = "blank"
+            continue
+        m = SECTION_RE.match(t)
+        if m and len(t) <= MAX_HEADING:
+            n = cn_number(m["num"])
+            if n == last_section + 1 or (last_section == 0 and n == 1):
+                ln.kind, ln.num, ln.title = "section", n, t
+                last_section, last_sub, items_in_scope = n, 0, 0
+                continue
+        m = SUBSECTION_RE.match(t)
+        if m and len(t) <= MAX_HEADING:
+            n = cn_number(m["num"])
+            if n == last_sub + 1 or n == 1:
+                ln.kind, ln.num, ln.title = "subsection", n, t
+                last_sub, items_in_scope = n, 0
+                continue
+        m = ITEM_RE.match(t)
+        if m:
+            n = int(m["num"])
+            restart = n == 1 and items_in_scope == 0
+            if n == last_item + 1 or restart or (last_item < n <= last_item + 3 and not unitlib.is_unit_line(m["title"])):
+                ln.kind, ln.num, ln.title = "item", n, m["title"].strip()
+                last_item = n
+                items_in_scope += 1
+                continue
+        if unitlib.is_unit_line(t):
+            ln.kind = "units"
+        elif FIELD_RE.match(t):
+            ln.kind = "field"
+        else:
+            ln.kind = "text"
+
+
+def _inline_style(lines: list[Line]) -> bool:
+    """True when items print title and body on one line ("1.标题。正文…")."""
+    items = [ln for ln in lines if ln.kind == "item"]
+    if not items:
+        return False
+    inline = sum(1 for ln in items if "。" in ln.title.rstrip("。"))
+    return inline * 2 >= len(items)
+
+
+def _first_clause(text: str, limit: int = SHORT_TITLE) -> str:
+    m = re.match(r"^([^：:]{1,12})[：:]", text)
+    if m:
+        return m.group(1)
+    clause = re.split(r"[，。；：,;:！？]", text, maxsplit=1)[0]
+    return clause[:limit]
+
+
+def parse_plan(text: str, source: str, plan_id: str | None = None) -> Plan:
+    """Parse the decoded text of a plan file into a Plan (pure: no I/O)."""
+    lines = split_lines(text)
+    warnings: list[str] = []
+    title_idx = find_title(lines)
+    if title_idx is None:
+        first = next((i for i, ln in enumerate(lines) if ln.text), 0)
+        title_idx = -1
+        full_title = ""
+        warnings.append("no title line ending in 工作要点 found; title taken from the file name")
+    else:
+        full_title = fold_spaces(lines[title_idx].text)
+    header_lines = [ln.text for ln in lines[: max(title_idx, 0)] if ln.text]
+    meta = parse_header(header_lines)
+
+    issuers = parse_issuers(full_title) if full_title else []
+    if not issuers:
+        issuers = [o for ln in header_lines[:3] for o in parse_issuers(ln)][:1]
+    main = next((o for o in issuers if not is_party_org(o)), issuers[0] if issuers else "")
+    co_issuers = [o for o in issuers if o != main]
+    year_m = YEAR_RE.search(full_title) or YEAR_RE.search(" ".join(header_lines))
+    year = int(year_m.group(0)) if year_m else None
+    if full_title:
+        title = full_title
+        for co in co_issuers:
+            title = title.replace(co, "")
+        title = fold_spaces(title)
+    else:
+        title = source.rsplit(".", 1)[0]
+    place = place_of(main)
+    pid = plan_id or slug_for(place, year, source.rsplit(".", 1)[0])
+
+    body = lines[title_idx + 1:]
+    classify(body)
+    records = _build_records(body, pid, _inline_style(body), warnings)
+
+    items = [r for r in records]
+    for seq, item in enumerate(items):
+        item.seq = seq
+    plan = Plan(
+        id=pid, title=title, issuer=main, year=year, source=source, co_issuers=co_issuers,
+        full_title=full_title, place=place, doc_number=meta["doc_number"], issue_date=meta["issue_date"],
+        recipients=meta["recipients"], header="\n".join(header_lines), items=items,
+        content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+    )
+    plan.warnings = warnings + validate(plan)
+    return plan
+
+
+def _build_records(lines: list[Line], plan_id: str, inline_style: bool, warnings: list[str]) -> list[Item]:
+    section: list[str] = []
+    builders: list[Builder] = []
+    current: Builder | None = None
+    blank_seen = False
+    pending_units: Builder | None = None  # the builder whose last line was a unit line
+
+    def new_text_builder(kind: str, ln: Line) -> Builder:
+        b = Builder(kind=kind, number=None, section=list(section), start=ln.start, end=ln.end)
+        builders.append(b)
+        return b
+
+    for ln in lines:
+        if ln.kind == "blank":
+            blank_seen = True
+            continue
+        if ln.kind in ("section", "subsection"):
+            heading, rest = _split_heading(ln.title)
+            section = [heading] if ln.kind == "section" else section[:1] + [heading]
+            current, pending_units = None, None
+            if rest:
+                current = new_text_builder("text", ln)
+                current.paragraphs.append(Paragraph(rest, ln.start, ln.end))
+            blank_seen = False
+            continue
+        if ln.kind == "item":
+            current = Builder(kind="item", number=str(ln.num), section=list(section), start=ln.start, end=ln.end,
+                              title_line=ln.title)
+            builders.append(current)
+            current.paragraphs.append(Paragraph(ln.title, ln.start, ln.end))
+            pending_units, blank_seen = None, False
+            continue
+        if ln.kind == "units":
+            target = current if current is not None and current.kind == "item" else None
+            if target is None:
+                warnings.append(f"unit line outside any item ignored for units but kept as text: {ln.text[:40]}")
+                ln.kind = "text"
+            else:
+                target.segments.extend(unitlib.find_segments(ln.text))
+                target.end = ln.end
+                target.closed = True
+                pending_units = target
+                blank_seen = False
+                continue
+        if pending_units is not None and ln.kind == "text" and _continues_unit_list(pending_units, ln.text):
+            seg = pending_units.segments[-1]
+            seg.raw = join_wrapped(seg.raw, ln.text.strip(" ;；"))
+            pending_units.end = ln.end
+            blank_seen = False
+            continue
+        pending_units = None
+        # Field or plain text.
+        label, value = "", ln.text
+        fm = FIELD_RE.match(ln.text) if ln.kind == "field" else None
+        if fm:
+            label, value = fm["label"], fm["value"].strip()
+        if current is None or current.closed:
+            # Text outside any open item: a preamble before the first heading, else a
+            # section's unnumbered text. One record per run of such paragraphs.
+            kind = "preamble" if not section and not any(b.kind == "item" for b in builders) else "text"
+            current = new_text_builder(kind, ln)
+            current.paragraphs.append(Paragraph(value, ln.start, ln.end, label, blank_seen))
+            blank_seen = False
+            continue
+        last = current.paragraphs[-1] if current.paragraphs else None
+        if last is not None and not label and not ends_sentence(last.text) and not (
+            current.kind == "item" and len(current.paragraphs) == 1 and _is_title_only(last.text)
+        ):
+            last.text = join_wrapped(last.text, value)
+            last.end = current.end = ln.end
+        else:
+            current.paragraphs.append(Paragraph(value, ln.start, ln.end, label, blank_seen))
+            current.end = ln.end
+        blank_seen = False
+
+    if inline_style:
+        builders = _split_closing_paragraphs(builders)
+    return [_finish(b, plan_id, warnings) for b in builders if b.paragraphs and any(p.text for p in b.paragraphs)]
+
+
+def _split_heading(title: str) -> tuple[str, str]:
+    """'一、总体要求。坚持……' -> ('一、总体要求', '坚持……'); a plain heading has no rest."""
+    if "。" in title[:-1]:
+        head, _, rest = title.partition("。")
+        return head, rest.strip()
+    return title.rstrip("。"), ""
+
+
+def _is_title_only(text: str) -> bool:
+    """An item heading printed on a line of its own ("13.加快推进区域教育交流合作")."""
+    return "。" not in text and len(text) <= SHORT_TITLE and not text.endswith(("，", "、", ",", "；"))
+
+
+def _continues_unit_list(builder: Builder, text: str) -> bool:
+    """A wrapped unit list: the previous list ends in 、 or the line is a short run of unit names."""
+    if not builder.segments:
+        return False
+    if unitlib.is_unit_line(text) or "。" in text[:-1] or len(text) > 40:
+        return False
+    prev = builder.segments[-1].raw
+    if prev.endswith(("、", ",", "，")):
+        return True
+    return bool(re.fullmatch(r"[\u4e00-\u9fff、，, ]{1,40}[。]?", text)) and not prev.endswith("。")
+
+
+def _split_closing_paragraphs(builders: list[Builder]) -> list[Builder]:
+    """In one-paragraph-per-item plans, a full paragraph after a section's last item is not the item's.
+
+    It is a closing remark (衡阳's "统筹做好统战……"), kept as its own unnumbered record.
+    """
+    out: list[Builder] = []
+    for idx, b in enumerate(builders):
+        out.append(b)
+        if b.kind != "item" or len(b.paragraphs) < 2:
+            continue
+        nxt = builders[idx + 1] if idx + 1 < len(builders) else None
+        last_in_section = nxt is None or nxt.section != b.section or nxt.kind != "item"
+        if not last_in_section:
+            continue
+        cut = next((i for i, p in enumerate(b.paragraphs) if i >= 1 and p.blank_before and not p.label), None)
+        if cut is None:
+            continue
+        tail = b.paragraphs[cut:]
+        b.paragraphs = b.paragraphs[:cut]
+        b.end = b.paragraphs[-1].end
+        for p in tail:
+            out.append(Builder(kind="text", number=None, section=list(b.section), start=p.start, end=p.end, paragraphs=[p]))
+    return out
+
+
+def _finish(b: Builder, plan_id: str, warnings: list[str]) -> Item:
+    paragraphs = [p for p in b.paragraphs if p.text]
+    fields: dict[str, list[str]] = {}
+    for p in paragraphs:
+        if p.label in FIELD_ATTR:
+            fields.setdefault(FIELD_ATTR[p.label], []).append(p.text)
+    # Inline unit endings: "……。（牵头单位：基教科；责任单位：法规科）"
+    if b.kind == "item" and not b.segments and paragraphs:
+        last = paragraphs[-1]
+        stripped, segs = unitlib.split_inline_units(last.text)
+        if segs:
+            last.text = stripped
+            b.segments.extend(segs)
+    text_lines = [f"{p.label}：{p.text}" if p.label else p.text for p in paragraphs]
+    text = "\n".join(t for t in text_lines if t)
+    if b.kind == "item":
+        head = paragraphs[0].text if paragraphs else ""
+        title = head.split("。", 1)[0].strip() if "。" in head else head
+        if len(title) > 60:
+            title = _first_clause(title, 60)
+    else:
+        title = _first_clause(paragraphs[0].text) if paragraphs else ""
+    item = Item(
+        plan_id=plan_id, number=b.number, title=title, section=b.section, text=text, kind=b.kind,
+        problem="\n".join(fields.get("problem", [])), goals="\n".join(fields.get("goals", [])),
+        measures="\n".join(fields.get("measures", [])), start=b.start, end=b.end,
+    )
+    _assign_units(item, b.segments, warnings)
+    return item
+
+
+def _assign_units(item: Item, segments: list[unitlib.UnitSegment], warnings: list[str]) -> None:
+    leads = [s for s in segments if s.role == "lead"]
+    resps = [s for s in segments if s.role == "responsible"]
+    if not leads and len(resps) >= 2:
+        # A first 责任 line where no 牵头 line exists is the lead line, mislabelled.
+        leads, resps = [resps[0]], resps[1:]
+        warnings.append(
+            f"item {item.number}: first unit line is labelled '{leads[0].label}' but no 牵头 line exists; read as lead units"
+        )
+    item.lead_units_raw = "；".join(s.raw for s in leads)
+    item.responsible_units_raw = "；".join(s.raw for s in resps)
+    for s in leads:
+        item.lead_units += [u for u in unitlib.split_units(s.raw) if u not in item.lead_units]
+    for s in resps:
+        item.responsible_units += [u for u in unitlib.split_units(s.raw) if u not in item.responsible_units]
+
+
+def validate(plan: Plan) -> list[str]:
+    """Numbering gaps, duplicates and disorder, empty items, unknown or missing units."""
+    out: list[str] = []
+    numbered = plan.numbered_items
+    if not numbered:
+        out.append("no numbered items found")
+    prev = 0
+    seen: set[str] = set()
+    for item in numbered:
+        n = int(item.number)
+        if item.number in seen:
+            out.append(f"item {n}: duplicate number")
+        elif n == 1 and prev > 0:
+            pass  # numbering restarts in a new section
+        elif n < prev:
+            out.append(f"item {n}: out of order after item {prev}")
+        elif n > prev + 1:
+            missing = ", ".join(str(k) for k in range(prev + 1, n))
+            out.append(f"numbering gap: item(s) {missing} missing before item {n}")
+        seen.add(item.number)
+        prev = n
+        body = item.text[len(item.title):].strip("。 \n")
+        if not body and not (item.problem or item.goals or item.measures):
+            out.append(f"item {n}: no text beyond its title")
+    if plan.has_units:
+        counts: dict[str, int] = {}
+        for item in numbered:
+            for u in set(item.lead_units + item.responsible_units):
+                counts[u] = counts.get(u, 0) + 1
+        for item in numbered:
+            if not item.lead_units:
+                out.append(f"item {item.number}: no lead unit (牵头) given")
+            if not item.responsible_units:
+                out.append(f"item {item.number}: no responsible units (责任) given")
+            for u in item.lead_units + item.responsible_units:
+                if not unitlib.is_known_unit(u) and counts.get(u, 0) < 2:
+                    out.append(f"item {item.number}: unknown unit name '{u}'")
+    return out
