@@ -31,9 +31,12 @@ def decode_bytes(data: bytes, name: str = "<bytes>") -> str:
         odd_nuls = sample[1::2].count(0)
         encoding = "utf-16-le" if odd_nuls >= even_nuls else "utf-16-be"
         try:
-            return data.decode(encoding)
+            text = data.decode(encoding)
         except UnicodeDecodeError as exc:
             raise PlanFileError(name, f"binary or corrupt file ({exc.reason})") from exc
+        if not _looks_chinese(text):
+            raise PlanFileError(name, "binary or corrupt file (no Chinese text found)")
+        return text
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

@@ -54,11 +54,10 @@ def clean_line(raw: str) -> str:
     line = BOOKMARK_RE.sub("", line)
     line = line.replace("\u3000", " ").replace("\xa0", " ").replace("\ufeff", "").replace("\u200b", "")
     line = line.strip()
-    line = MARKDOWN_PREFIX_RE.sub("", line).replace("**", "").replace("__", "")
-    line = fold_spaces(line)
     if PAGE_NUMBER_RE.match(line):
         return ""
-    return line
+    line = MARKDOWN_PREFIX_RE.sub("", line).replace("**", "").replace("__", "")
+    return fold_spaces(line)
 
 
 def _needs_nfkc(raw: str) -> bool:
@@ -213,40 +212,55 @@ def classify(lines: list[Line]) -> None:
     last_sub = 0
     last_item = 0
     items_in_scope = 0  # items since the last (sub)section heading
+    prev_complete = True  # the previous line ended a sentence, a heading or a unit list
     for ln in lines:
         t = ln.text
         if not t:
             ln.kind = "blank"
             continue
-        m = SECTION_RE.match(t)
-        if m and len(t) <= MAX_HEADING:
-            n = cn_number(m["num"])
-            if n == last_section + 1 or (last_section == 0 and n == 1):
-                ln.kind, ln.num, ln.title = "section", n, t
-                last_section, last_sub, items_in_scope = n, 0, 0
-                continue
-        m = SUBSECTION_RE.match(t)
-        if m and len(t) <= MAX_HEADING:
-            n = cn_number(m["num"])
-            if n == last_sub + 1 or n == 1:
-                ln.kind, ln.num, ln.title = "subsection", n, t
-                last_sub, items_in_scope = n, 0
-                continue
-        m = ITEM_RE.match(t)
-        if m:
-            n = int(m["num"])
-            restart = n == 1 and items_in_scope == 0
-            if n == last_item + 1 or restart or (last_item < n <= last_item + 3 and not unitlib.is_unit_line(m["title"])):
-                ln.kind, ln.num, ln.title = "item", n, m["title"].strip()
-                last_item = n
-                items_in_scope += 1
-                continue
-        if unitlib.is_unit_line(t):
-            ln.kind = "units"
-        elif FIELD_RE.match(t):
-            ln.kind = "field"
-        else:
-            ln.kind = "text"
+        _classify_line(ln, last_section, last_sub, last_item, items_in_scope, prev_complete)
+        prev_complete = ln.kind in ("section", "subsection", "units") or ends_sentence(t) or (
+            ln.kind == "item" and _is_title_only(ln.title)
+        )
+        if ln.kind == "section":
+            last_section, last_sub, items_in_scope = ln.num, 0, 0
+        elif ln.kind == "subsection":
+            last_sub, items_in_scope = ln.num, 0
+        elif ln.kind == "item":
+            last_item, items_in_scope = ln.num, items_in_scope + 1
+
+
+def _classify_line(ln: Line, last_section: int, last_sub: int, last_item: int, items_in_scope: int,
+                   prev_complete: bool) -> None:
+    """One line's kind. A heading's number must continue the numbering; a gap of up to two or a
+    repeated number is accepted only where a new paragraph can start (the previous line ended)."""
+    t = ln.text
+    m = SECTION_RE.match(t)
+    if m and len(t) <= MAX_HEADING:
+        n = cn_number(m["num"])
+        if n == last_section + 1 or (prev_complete and last_section < n <= last_section + 3):
+            ln.kind, ln.num, ln.title = "section", n, t
+            return
+    m = SUBSECTION_RE.match(t)
+    if m and len(t) <= MAX_HEADING:
+        n = cn_number(m["num"])
+        if n == last_sub + 1 or (n == 1 and prev_complete):
+            ln.kind, ln.num, ln.title = "subsection", n, t
+            return
+    m = ITEM_RE.match(t)
+    if m:
+        n = int(m["num"])
+        restart = n == 1 and items_in_scope == 0
+        irregular = prev_complete and last_item > 0 and last_item <= n <= last_item + 3
+        if n == last_item + 1 or restart or irregular:
+            ln.kind, ln.num, ln.title = "item", n, m["title"].strip()
+            return
+    if unitlib.is_unit_line(t):
+        ln.kind = "units"
+    elif FIELD_RE.match(t):
+        ln.kind = "field"
+    else:
+        ln.kind = "text"
 
 
 def _inline_style(lines: list[Line]) -> bool:
