@@ -1,0 +1,139 @@
+"""Which plan a question is about: places, years, item and section numbers named in its text."""
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from .models import Plan
+from .parser import cn_number
+
+YEAR_RE = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:\s*年(?!级)|(?=\s*(?:的|工作|计划|要点|版|$|[，。？?、\s])))")
+ITEM_NO_RE = re.compile(
+    r"第\s*(?P<a>\d{1,3}|[一二三四五六七八九十百零两]{1,4})\s*"
+    r"(?:项|条|点|个任务|号任务|(?=[呢吗？?，,。\s]|$|讲|说|是|写|主要|内容|具体|有|要))"
+    r"|(?<![\d.第])(?P<b>\d{1,3})\s*(?:项|条|号)(?!目|件|措施|工作|任务|内容|举措|规定|准则)"
+)
+SECTION_NO_RE = re.compile(r"第\s*(?P<n>\d{1,2}|[一二三四五六七八九十]{1,3})\s*(?:部分|大项|板块|大块|章|方面|大类)")
+ADMIN_SUFFIX_RE = re.compile(r"(?:市|县|区|自治县|自治州|州|省|自治区|特别行政区|地区|盟|旗)$")
+
+
+@dataclass
+class Scope:
+    """The plans a question points at, and what it named that the corpus lacks."""
+
+    plan_ids: list[str] | None = None  # None: all plans; []: none of the corpus
+    places: list[str] = field(default_factory=list)  # known places named
+    year: int | None = None
+    unknown_place: str | None = None
+    unknown_year: int | None = None
+    item_number: str | None = None
+    section_number: int | None = None
+
+    @property
+    def explicit(self) -> bool:
+        return bool(self.places or self.year)
+
+    @property
+    def out_of_corpus(self) -> bool:
+        return bool(self.unknown_place or self.unknown_year)
+
+
+def short_place(place: str) -> str:
+    if len(place) <= 2:
+        return place
+    return ADMIN_SUFFIX_RE.sub("", place) or place
+
+
+def plan_aliases(plan: Plan) -> list[str]:
+    names = {plan.place, short_place(plan.place), plan.issuer}
+    return sorted((n for n in names if n and len(n) >= 2), key=len, reverse=True)
+
+
+@lru_cache(maxsize=1)
+def gazetteer() -> tuple[frozenset[str], frozenset[str]]:
+    """(names with their suffix, short names of prefecture-level cities) from cpca's adcode table."""
+    from importlib import metadata
+
+    full: set[str] = set()
+    short_cities: set[str] = set()
+    try:
+        # Read the data file without importing cpca (its import builds a matcher we do not need).
+        path = metadata.distribution("cpca").locate_file("cpca/resources/adcodes.csv")
+        text = open(path, encoding="utf-8").read()
+    except (metadata.PackageNotFoundError, OSError):
+        return frozenset(), frozenset()
+    for row in csv.DictReader(text.splitlines()):
+        name, code = row["name"], row["adcode"]
+        if not name or name in ("市辖区", "县", "省直辖县级行政区划"):
+            continue
+        full.add(name)
+        if code.endswith("00000000") and not code.endswith("0000000000"):
+            short = short_place(name)
+            if len(short) >= 2:
+                short_cities.add(short)
+    return frozenset(full), frozenset(short_cities)
+
+
+def _mentioned_unknown_place(question: str, known: set[str]) -> str | None:
+    full, short_cities = gazetteer()
+    for m in re.finditer(r"[\u4e00-\u9fff]{2,8}?(?:市|县|区|自治县|州)", question):
+        for start in range(m.start(), m.end() - 2):
+            cand = question[start:m.end()]
+            if cand in full and cand not in known and short_place(cand) not in known:
+                return cand
+    for name in sorted(short_cities, key=len, reverse=True):
+        if name in question and name not in known and not any(name in k or k in name for k in known):
+            return name
+    # "某某2021年…" / "某某教育局": a place-like word the gazetteer may not list
+    m = re.search(r"([\u4e00-\u9fff]{2,4}?)(?:市|县|区)?(?:教育局|教体局|教育和体育局|(?=(?:19|20)\d{2}))", question)
+    if m and m.group(1) not in known and not any(m.group(1) in k for k in known):
+        word = m.group(1)
+        if word in short_cities or f"{word}市" in full or f"{word}县" in full or f"{word}区" in full:
+            return word
+    return None
+
+
+def parse_number(text: str) -> int:
+    return int(text) if text.isdigit() else cn_number(text.replace("两", "二"))
+
+
+def resolve_scope(question: str, plans: list[Plan], default_plan: str | None = None) -> Scope:
+    """Plans named by place and/or year; unknown places or years are reported, never widened."""
+    scope = Scope()
+    q = question
+    named: list[Plan] = []
+    for plan in plans:
+        if any(alias in q for alias in plan_aliases(plan)):
+            named.append(plan)
+            scope.places.append(plan.place)
+    scope.places = list(dict.fromkeys(scope.places))
+    years = [int(m.group(1)) for m in YEAR_RE.finditer(q)]
+    if years:
+        scope.year = years[0]
+    known_places = {a for p in plans for a in plan_aliases(p)}
+    if not named:
+        scope.unknown_place = _mentioned_unknown_place(q, known_places)
+    if named:
+        candidates = named
+    elif scope.unknown_place:
+        candidates = []
+    else:
+        candidates = [p for p in plans if default_plan is None or p.id == default_plan]
+    if scope.year is not None and not scope.unknown_place:
+        with_year = [p for p in candidates if p.year == scope.year]
+        if not with_year:
+            scope.unknown_year = scope.year
+        candidates = with_year
+    if named or scope.year is not None or scope.unknown_place or default_plan:
+        scope.plan_ids = [p.id for p in candidates]
+    m = SECTION_NO_RE.search(q)
+    if m:
+        scope.section_number = parse_number(m.group("n"))
+    m = ITEM_NO_RE.search(q)
+    if m and not (scope.year and m.group("b") and int(m.group("b")) == scope.year):
+        value = parse_number(m.group("a") or m.group("b"))
+        if value > 0:
+            scope.item_number = str(value)
+    return scope
