@@ -1,0 +1,499 @@
+"""The extractive answer engine: structure first, similarity second, every claim cited.
+
+A question is read for what it points at (plan, year, item or section number, unit, follow-up
+context) and what it asks (kind). Structural kinds (item, section, unit roles, enumerations,
+counts) are answered from the records exhaustively; the others from the retrieved items, quoting
+the sentence that carries the fact. When nothing in the plans supports an answer, it says so.
+"""
+from __future__ import annotations
+
+import re
+import time
+
+from .models import Item, Plan
+from .retrieval import Filters, Hit, Retriever
+from .scope import Scope, plan_aliases, resolve_scope
+from .service import Answer, Citation, marker
+from .text import best_sentences, coverage, keywords, sentences, trim
+from . import units as unitlib
+
+ROLE_WORDS = r"(?:牵头|负责|主责|配合|责任科室|责任单位|哪个科室|哪个单位|哪些科室|哪些单位|哪个部门|哪些部门|谁管|谁负责|谁来|由谁|归谁|归哪|哪个股室|协办|参与)"
+RESPONSIBLE_ASK = re.compile(r"配合|责任科室|责任单位|参与|协办|协助|协同|哪些科室|哪些单位|哪些部门")
+LEAD_ASK = re.compile(r"牵头|主责|谁管|谁负责|归谁|归哪|由谁|哪个科室|哪个单位|哪个部门|负责")
+COUNT_ASK = re.compile(r"多少项|几项|多少条|几条|多少个任务|几个任务|多少件|一共|总共|共有|几大部分|几个部分|多少部分|几大块|几部分|几大项|多少个部分|多少个方面|几个方面|几大方面")
+SECTION_COUNT_ASK = re.compile(r"几大部分|几个部分|多少部分|几大块|几部分|几大项|多少个部分|多少个方面|几个方面|几大方面")
+ENUM_ASK = re.compile(r"哪些|哪几|列出|列一下|分别|都有什么|有什么|清单")
+CROSS_ASK = re.compile(r"哪些计划|哪几个计划|哪个计划|哪些地方|各地|几个计划|各个计划|四个计划|所有计划|哪几份|哪些文件|哪些要点|哪份|哪几个地方|哪些地区|都有提到|都提到|都提了|各计划|每个计划")
+SUMMARY_ASK = re.compile(r"举措|措施|怎么安排|如何安排|做些什么|干什么|做什么|主要工作|什么安排|哪些安排|概括|总结|重点|怎么做|咋做|哪些工作|做哪些|怎么搞|怎么抓|哪些方面|什么工作|怎么推进|如何推进|有什么要求|什么要求|怎么要求")
+FACT_NUMBER_ASK = re.compile(r"多少|几个|几所|几套|几台|几名|几人|比例|比是|占比|率|达到|控制在|数量|金额|规模|面积|多大|多高|几成|百分|标准|多少钱|几成|几")
+FACT_TIME_ASK = re.compile(r"什么时候|何时|时间|截止|之前|以前|哪年|几月|期限|时限|多久|年底|年内|前完成|节点|多长")
+ITEM_ASK = re.compile(r"讲什么|讲的|说什么|说的|是什么|是啥|啥内容|什么内容|内容是|写的|写了|讲了|说了|主要|具体|是哪")
+FOLLOW_REF = re.compile(r"^(?:那|那么|那这|这|它|该|其)|它|这项|该项|这一项|这条|该条|那项|那条|上面|刚才|这个任务|这件事|这些")
+SECTION_REF = re.compile(r"部分|板块|那块|这块|大块|大项|篇")
+QUOTED = re.compile(r"[“\"「『《]([^”\"」』》]{2,20})[”\"」』》]")
+
+MAX_SUMMARY_ITEMS = 6
+MIN_COVERAGE = 0.5
+
+
+class Engine:
+    """Builds Answers from a Retriever's records and signals."""
+
+    def __init__(self, retriever: Retriever):
+        self.r = retriever
+
+    # ---- entry -------------------------------------------------------------------------------
+    def answer(self, question: str, plan: str | None = None, context: dict | None = None) -> Answer:
+        t0 = time.perf_counter()
+        context = context or {}
+        plans = self.r.plans
+        scope = resolve_scope(question, plans, default_plan=plan)
+        cross = bool(CROSS_ASK.search(question))
+        follow = bool(context) and not scope.explicit and not cross and not scope.unknown_place
+        if follow and context.get("plan_id") and plan is None:
+            scope.plan_ids = [context["plan_id"]]
+        unit = self._unit_in(question)
+        kind = self._kind(question, scope, unit, follow, context, cross)
+        hits: list[Hit] = []
+        if scope.plan_ids != [] and not scope.out_of_corpus:
+            q_for_search = question
+            if follow and context.get("question") and kind in ("fact", "summary", "unit_role") and FOLLOW_REF.search(question):
+                q_for_search = f"{context['question']} {question}"
+            hits = self.r.search(q_for_search, k=10, scope=scope)
+        t1 = time.perf_counter()
+        ans = self._compose(question, kind, scope, unit, hits, follow, context)
+        ans.retrieved = [{"plan": h.plan.title, "plan_id": h.plan.id, "item": h.item.number, "id": h.item.id,
+                          "score": round(h.score, 6)} for h in hits]
+        ans.timings_ms = {"retrieve": round((t1 - t0) * 1000, 2), "compose": round((time.perf_counter() - t1) * 1000, 2)}
+        if not ans.context:
+            pids = {c.plan_id for c in ans.citations}
+            ans.context = {"plan_id": next(iter(pids)) if len(pids) == 1 else (scope.plan_ids[0] if scope.plan_ids and len(scope.plan_ids) == 1 else None),
+                           "item_id": ans.citations[0].id if len(ans.citations) == 1 else None}
+        return ans
+
+    # ---- reading the question -------------------------------------------------------------
+    def _unit_in(self, question: str) -> str | None:
+        """A unit named in the question (canonical name), longest match first."""
+        names = set(unitlib.all_aliases()) | set(unitlib.all_known_units())
+        for p in self.r.plans:
+            for i in p.items:
+                names.update(i.lead_units + i.responsible_units)
+        for name in sorted(names, key=len, reverse=True):
+            if len(name) >= 2 and name in question:
+                return unitlib.normalise_unit(name)
+        return None
+
+    def _kind(self, q: str, scope: Scope, unit: str | None, follow: bool, context: dict, cross: bool) -> str:
+        if scope.out_of_corpus:
+            return "out_of_scope"
+        if scope.section_number and not scope.item_number:
+            return "count" if COUNT_ASK.search(q) and not ENUM_ASK.search(q) else "section"
+        role = re.search(ROLE_WORDS, q)
+        if unit and (COUNT_ASK.search(q) or ENUM_ASK.search(q) or re.search(r"什么|啥", q)) and role:
+            return "count" if COUNT_ASK.search(q) else "enumerate"
+        if scope.item_number:
+            return "unit_role" if role else "item"
+        if COUNT_ASK.search(q):
+            return "count"
+        if role:
+            return "unit_role"
+        if SECTION_REF.search(q) and self._section_by_name(q, scope):
+            return "section"
+        if cross and not (scope.plan_ids and len(scope.plan_ids) == 1):
+            return "cross_plan"
+        if FACT_TIME_ASK.search(q) or FACT_NUMBER_ASK.search(q):
+            return "fact"
+        if SUMMARY_ASK.search(q) or ENUM_ASK.search(q):
+            return "summary"
+        if follow and context.get("item_id") and FOLLOW_REF.search(q):
+            return "item"
+        return "fact"
+
+    def _scoped_plans(self, scope: Scope) -> list[Plan]:
+        if scope.plan_ids is None:
+            return list(self.r.plans)
+        return [p for p in self.r.plans if p.id in scope.plan_ids]
+
+    def _topic_words(self, q: str, unit: str | None = None) -> list[str]:
+        drop = set()
+        for p in self.r.plans:
+            drop.update(plan_aliases(p))
+            drop.update(a[:2] for a in plan_aliases(p))
+        if unit:
+            drop.add(unit)
+        return keywords(q, drop)
+
+    # ---- composing ---------------------------------------------------------------------------
+    def _compose(self, q, kind, scope, unit, hits, follow, context) -> Answer:
+        if kind == "out_of_scope":
+            return self._out_of_corpus(q, scope)
+        handler = {
+            "section": self._section, "count": self._count, "enumerate": self._enumerate,
+            "item": self._item, "unit_role": self._unit_role, "cross_plan": self._cross_plan,
+            "summary": self._summary, "fact": self._fact,
+        }[kind]
+        return handler(q, scope, unit, hits, follow, context)
+
+    def _refuse(self, q: str, text: str) -> Answer:
+        return Answer(question=q, answer=text, supported=False, kind="out_of_scope")
+
+    def _corpus_listing(self) -> str:
+        return "、".join(f"{p.title}（{len(p.numbered_items)}项）" for p in self.r.plans)
+
+    def _out_of_corpus(self, q: str, scope: Scope) -> Answer:
+        if scope.unknown_place:
+            what = f"{scope.unknown_place}" + (f"{scope.year}年" if scope.year else "")
+            return self._refuse(q, f"现有计划中没有{what}的工作要点，无法回答。目前收录的计划有：{self._corpus_listing()}。")
+        named = "、".join(p.replace("市", "").replace("县", "") for p in scope.places) if scope.places else ""
+        have = [p for p in self.r.plans if not scope.places or p.place in scope.places]
+        years = "、".join(f"{p.title}" for p in have)
+        return self._refuse(q, f"现有计划中没有{named}{scope.unknown_year}年的工作要点。" + (f"收录的是：{years}。" if years else ""))
+
+    def _plan_for_lookup(self, scope: Scope, context: dict) -> list[Plan]:
+        plans = self._scoped_plans(scope)
+        return plans
+
+    # item look-up: "达州2020年第17项讲什么"
+    def _item(self, q, scope, unit, hits, follow, context) -> Answer:
+        if scope.item_number is None and follow and context.get("item_id") in self.r.records:
+            plan, item = self.r.records[context["item_id"]]
+            return self._describe(q, plan, item, "item")
+        plans = self._scoped_plans(scope)
+        found = [(p, p.item(scope.item_number)) for p in plans if p.item(scope.item_number) is not None]
+        if not found:
+            if len(plans) == 1:
+                p = plans[0]
+                return self._refuse(q, f"{p.title}共{len(p.numbered_items)}项（第1—{len(p.numbered_items)}项），没有第{scope.item_number}项。")
+            return self._refuse(q, f"现有计划都没有第{scope.item_number}项。收录的计划有：{self._corpus_listing()}。")
+        if len(found) == 1:
+            return self._describe(q, *found[0], "item")
+        # No plan named: every plan's item of that number, so the asker can pick.
+        lines, cites = [], []
+        for p, item in found:
+            lines.append(f"{p.title}第{item.number}项：{item.title}{marker(p, item)}")
+            cites.append(Citation.of(p, item, item.title))
+        text = f"问题没有指明计划，各计划的第{scope.item_number}项分别是：\n" + "\n".join(lines)
+        return Answer(question=q, answer=text, supported=True, kind="item", citations=cites)
+
+    def _describe(self, q: str, plan: Plan, item: Item, kind: str) -> Answer:
+        section = f"（{item.section[-1]}）" if item.section else ""
+        gist_source = item.goals or item.measures or _body(item)
+        gist = trim(gist_source, 120)
+        text = f"{plan.title}第{item.number}项{section}是「{item.title}」"
+        if gist:
+            text += f"：{gist}"
+        if not text.endswith(("。", "……")):
+            text += "。"
+        if item.lead_units or item.responsible_units:
+            text += f"牵头科室（单位）：{'、'.join(item.lead_units) or '未列'}；责任科室（单位）：{'、'.join(item.responsible_units) or '未列'}。"
+        text += marker(plan, item)
+        quote = gist.rstrip("……") if gist and gist.rstrip("……") in item.text else item.title
+        return Answer(question=q, answer=text, supported=True, kind=kind, citations=[Citation.of(plan, item, quote)],
+                      context={"plan_id": plan.id, "item_id": item.id})
+
+    # section look-up: "第三部分包括哪几条"
+    def _section_by_name(self, q: str, scope: Scope) -> tuple[Plan, str] | None:
+        words = self._topic_words(q)
+        quoted = [m.group(1) for m in QUOTED.finditer(q)]
+        best, best_score = None, 0.0
+        for p in self._scoped_plans(scope):
+            for heading in p.sections:
+                if any(t in heading for t in quoted):
+                    return p, heading
+                score = coverage(words, heading)
+                if score > best_score:
+                    best, best_score = (p, heading), score
+        if best and best_score >= 0.5 and (scope.plan_ids is None or len(scope.plan_ids) == 1):
+            return best
+        return None
+
+    def _section(self, q, scope, unit, hits, follow, context) -> Answer:
+        plans = self._scoped_plans(scope)
+        if scope.section_number:
+            if len(plans) != 1:
+                names = "、".join(p.title for p in plans)
+                return Answer(question=q, answer=f"请指明是哪份计划的第{scope.section_number}部分（现有：{names}）。",
+                              supported=False, kind="section")
+            plan = plans[0]
+            if scope.section_number > len(plan.sections):
+                return self._refuse(q, f"{plan.title}共{len(plan.sections)}个部分，没有第{scope.section_number}部分。")
+            heading = plan.sections[scope.section_number - 1]
+        else:
+            found = self._section_by_name(q, scope)
+            if found is None:
+                return self._fact(q, scope, unit, hits, follow, context)
+            plan, heading = found
+        items = [i for i in plan.numbered_items if i.section and i.section[0] == heading]
+        lines = [f"第{i.number}项 {i.title}{marker(plan, i)}" for i in items]
+        text = f"{plan.title}「{heading}」包括{len(items)}项：\n" + "\n".join(lines)
+        cites = [Citation.of(plan, i, i.title) for i in items]
+        return Answer(question=q, answer=text, supported=True, kind="section", citations=cites,
+                      context={"plan_id": plan.id, "item_id": None})
+
+    # unit roles: "学生资助由哪个科室牵头"
+    def _unit_role(self, q, scope, unit, hits, follow, context) -> Answer:
+        item_pair = None
+        if scope.item_number:
+            plans = self._scoped_plans(scope)
+            found = [(p, p.item(scope.item_number)) for p in plans if p.item(scope.item_number)]
+            if len(found) == 1:
+                item_pair = found[0]
+            elif not found:
+                return self._item(q, scope, unit, hits, follow, context)
+        elif follow and context.get("item_id") in self.r.records and (FOLLOW_REF.search(q) or len(self._topic_words(q)) == 0):
+            item_pair = self.r.records[context["item_id"]]
+        if item_pair is None:
+            words = self._topic_words(q, unit)
+            relevant = self._relevant(hits, words)
+            if not relevant:
+                return self._not_found(q, scope, words)
+            with_units = [h for h in relevant[:3] if h.item.has_units]
+            best = relevant[0]
+            if not best.item.has_units and with_units and scope.plan_ids is None:
+                best = with_units[0]
+            item_pair = (best.plan, best.item)
+        plan, item = item_pair
+        asks_resp = bool(RESPONSIBLE_ASK.search(q)) and not re.search(r"牵头", q)
+        head = f"{plan.title}第{item.number}项「{item.title}」" if item.number else f"{plan.title}「{item.title}」"
+        if not plan.has_units:
+            text = (f"{plan.title}没有列出各项工作的牵头或责任科室（单位），所以无法确定。"
+                    f"相关的是{head}{marker(plan, item)}。")
+        elif asks_resp:
+            if item.responsible_units:
+                text = f"{head}的责任科室（单位）为{'、'.join(item.responsible_units)}；牵头科室（单位）为{'、'.join(item.lead_units) or '未列'}。{marker(plan, item)}"
+            else:
+                text = f"{head}未列责任科室（单位），只列了牵头科室（单位）：{'、'.join(item.lead_units) or '未列'}。{marker(plan, item)}"
+        else:
+            lead = "、".join(item.lead_units) or "未列"
+            resp = "、".join(item.responsible_units) or "未列"
+            text = f"{head}由{lead}牵头，责任科室（单位）为{resp}。{marker(plan, item)}"
+        return Answer(question=q, answer=text, supported=True, kind="unit_role",
+                      citations=[Citation.of(plan, item, item.title)],
+                      context={"plan_id": plan.id, "item_id": item.id})
+
+    # enumerations and counts by unit or plan
+    def _unit_items(self, plans: list[Plan], unit: str, role: str) -> list[tuple[Plan, Item]]:
+        out = []
+        for p in plans:
+            for i in p.numbered_items:
+                if (role in ("lead", "any") and unit in i.lead_units) or (role in ("responsible", "any") and unit in i.responsible_units):
+                    out.append((p, i))
+        return out
+
+    def _role_asked(self, q: str) -> str:
+        if re.search(r"牵头|主责", q):
+            return "lead"
+        if RESPONSIBLE_ASK.search(q):
+            return "responsible"
+        return "any"
+
+    def _enumerate(self, q, scope, unit, hits, follow, context) -> Answer:
+        plans = [p for p in self._scoped_plans(scope) if p.has_units]
+        if unit is None:
+            return self._summary(q, scope, unit, hits, follow, context)
+        if not plans:
+            names = "、".join(p.title for p in self._scoped_plans(scope))
+            return self._refuse(q, f"{names}没有列出各项工作的牵头或责任科室（单位），无法按科室列出任务。")
+        role = self._role_asked(q)
+        pairs = self._unit_items(plans, unit, role)
+        role_word = {"lead": "牵头", "responsible": "作为责任科室（单位）参与", "any": "牵头或参与"}[role]
+        if not pairs:
+            return self._refuse(q, f"{'、'.join(p.title for p in plans)}中没有由{unit}{role_word}的任务。")
+        lines = []
+        for p, i in pairs:
+            tag = ""
+            if role == "any":
+                tag = "（牵头）" if unit in i.lead_units else "（责任）"
+            lines.append(f"第{i.number}项 {i.title}{tag}{marker(p, i)}")
+        text = f"{unit}{role_word}的任务共{len(pairs)}项：\n" + "\n".join(lines)
+        cites = [Citation.of(p, i, i.title) for p, i in pairs]
+        return Answer(question=q, answer=text, supported=True, kind="enumerate", citations=cites,
+                      context={"plan_id": pairs[0][0].id if len({p.id for p, _ in pairs}) == 1 else None, "item_id": None})
+
+    def _count(self, q, scope, unit, hits, follow, context) -> Answer:
+        plans = self._scoped_plans(scope)
+        if unit and re.search(ROLE_WORDS, q):
+            ans = self._enumerate(q, scope, unit, hits, follow, context)
+            if ans.supported:
+                ans.kind = "count"
+                n = len(ans.citations)
+                ans.answer = ans.answer.replace(f"的任务共{n}项：", f"的任务一共{n}项：", 1)
+            return ans
+        if scope.section_number and len(plans) == 1:
+            plan = plans[0]
+            if scope.section_number > len(plan.sections):
+                return self._refuse(q, f"{plan.title}共{len(plan.sections)}个部分，没有第{scope.section_number}部分。")
+            ans = self._section(q, scope, unit, hits, follow, context)
+            ans.kind = "count"
+            return ans
+        if len(plans) != 1:
+            lines, cites = [], []
+            for p in plans:
+                last = p.numbered_items[-1]
+                lines.append(f"{p.title}：{len(p.sections)}个部分，{len(p.numbered_items)}项{marker(p, last)}")
+                cites.append(Citation.of(p, last, last.title))
+            return Answer(question=q, answer="问题没有指明计划，各计划的规模如下：\n" + "\n".join(lines),
+                          supported=True, kind="count", citations=cites)
+        plan = plans[0]
+        last = plan.numbered_items[-1]
+        if SECTION_COUNT_ASK.search(q):
+            heads = "；".join(plan.sections)
+            text = f"{plan.title}分{len(plan.sections)}个部分：{heads}。共{len(plan.numbered_items)}项工作。{marker(plan, last)}"
+        else:
+            text = (f"{plan.title}共{len(plan.numbered_items)}项工作（第1—{last.number}项），分{len(plan.sections)}个部分。"
+                    f"{marker(plan, last)}")
+        return Answer(question=q, answer=text, supported=True, kind="count",
+                      citations=[Citation.of(plan, last, last.title)], context={"plan_id": plan.id, "item_id": None})
+
+    # cross-plan: "哪些计划提到县管校聘"
+    def _cross_plan(self, q, scope, unit, hits, follow, context) -> Answer:
+        term = _cross_term(q)
+        words = self._topic_words(term or q, unit)
+        plans = self._scoped_plans(scope)
+        matches: list[tuple[Plan, Item, str]] = []
+        if term:
+            for p in plans:
+                for i in p.items:
+                    if term in i.text or term in i.title:
+                        s = next((s for s in sentences(i.text) if term in s), i.title)
+                        matches.append((p, i, s))
+        if not matches and words:
+            for p in plans:
+                for i in p.items:
+                    if all(w in i.text for w in words):
+                        s = best_sentences(i.text, words, limit=1)
+                        matches.append((p, i, s[0] if s else i.title))
+        if not matches:
+            relevant = self._relevant(hits, words)
+            seen_plans = set()
+            for h in relevant:
+                if h.plan.id not in seen_plans:
+                    seen_plans.add(h.plan.id)
+                    s = best_sentences(h.item.text, words, limit=1)
+                    matches.append((h.plan, h.item, s[0] if s else h.item.title))
+        if not matches:
+            return self._not_found(q, scope, words)
+        by_plan: dict[str, list] = {}
+        for p, i, s in matches:
+            by_plan.setdefault(p.id, []).append((p, i, s))
+        lines, cites = [], []
+        for pid, rows in by_plan.items():
+            p = rows[0][0]
+            parts = [f"第{i.number}项「{i.title}」：{trim(s, 80)}{marker(p, i)}" if i.number else f"{trim(s, 80)}{marker(p, i)}"
+                     for _, i, s in rows]
+            lines.append(f"{p.title}：" + "；".join(parts))
+            cites += [Citation.of(p, i, trim(s, 80).rstrip("……")) for _, i, s in rows]
+        missing = [p.title for p in plans if p.id not in by_plan]
+        text = f"{len(by_plan)}份计划提到{term or '、'.join(words)}：\n" + "\n".join(lines)
+        if missing and len(plans) > 1:
+            text += f"\n{'、'.join(missing)}未提及。"
+        return Answer(question=q, answer=text, supported=True, kind="cross_plan", citations=cites)
+
+    # summaries: "衡阳在教师队伍方面有哪些举措"
+    def _summary(self, q, scope, unit, hits, follow, context) -> Answer:
+        words = self._topic_words(q, unit)
+        chosen: list[tuple[Plan, Item]] = []
+        section = self._section_by_name(q, scope) if (scope.plan_ids and len(scope.plan_ids) == 1) else None
+        if section is not None:
+            plan, heading = section
+            chosen = [(plan, i) for i in plan.numbered_items if i.section and i.section[0] == heading]
+        relevant = self._relevant(hits, words)
+        if relevant:
+            top = relevant[0].score
+            for h in relevant:
+                if len(chosen) >= MAX_SUMMARY_ITEMS:
+                    break
+                if (h.plan, h.item) in chosen:
+                    continue
+                title_hit = coverage(words, h.item.title) >= 0.5
+                if h is relevant[0] or title_hit or (h.score >= top * 0.9 and coverage(words, h.item.text) >= 0.75):
+                    chosen.append((h.plan, h.item))
+        if not chosen:
+            return self._not_found(q, scope, words)
+        chosen.sort(key=lambda pi: (pi[0].id, pi[1].seq))
+        lines, cites = [], []
+        for p, i in chosen:
+            best = best_sentences(_body(i), words, limit=1)
+            gist = trim(best[0], 70) if best else trim(_body(i), 70)
+            label = f"第{i.number}项「{i.title}」" if i.number else f"「{i.title}」"
+            lines.append(f"{label}：{gist}{marker(p, i)}")
+            cites.append(Citation.of(p, i, gist.rstrip("……")))
+        plans_named = {p.title for p, _ in chosen}
+        intro = f"{'、'.join(sorted(plans_named))}中相关的有{len(chosen)}项："
+        return Answer(question=q, answer=intro + "\n" + "\n".join(lines), supported=True, kind="summary", citations=cites)
+
+    # facts: numbers, targets, dates, places, programmes
+    def _fact(self, q, scope, unit, hits, follow, context) -> Answer:
+        words = self._topic_words(q, unit)
+        want_number = bool(FACT_NUMBER_ASK.search(q))
+        want_time = bool(FACT_TIME_ASK.search(q))
+        candidates: list[tuple[Plan, Item]] = []
+        if follow and context.get("item_id") in self.r.records and FOLLOW_REF.search(q):
+            candidates.append(self.r.records[context["item_id"]])
+        relevant = self._relevant(hits, words)
+        candidates += [(h.plan, h.item) for h in relevant[:3] if (h.plan, h.item) not in candidates]
+        if not candidates:
+            return self._not_found(q, scope, words)
+        best_pair, best_quotes, best_score = None, [], -1.0
+        for rank, (p, i) in enumerate(candidates):
+            quotes = best_sentences(i.text, words, want_number, want_time, limit=2)
+            if not quotes:
+                continue
+            score = max(coverage(words, s) for s in quotes) - 0.15 * rank
+            if want_number and not any(re.search(r"\d|[一二三四五六七八九十百千万]", s) for s in quotes):
+                score -= 0.3
+            if score > best_score:
+                best_pair, best_quotes, best_score = (p, i), quotes, score
+        if best_pair is None:
+            p, i = candidates[0]
+            best_pair, best_quotes = (p, i), [i.title]
+        plan, item = best_pair
+        quote = "……".join(best_quotes) if len(best_quotes) > 1 and not _adjacent(item.text, best_quotes) else "".join(best_quotes)
+        label = f"第{item.number}项「{item.title}」" if item.number else f"「{item.title}」"
+        text = f"据{plan.title}{label}：{quote}{marker(plan, item)}"
+        return Answer(question=q, answer=text, supported=True, kind="fact",
+                      citations=[Citation.of(plan, item, quote)], context={"plan_id": plan.id, "item_id": item.id})
+
+    # ---- relevance ---------------------------------------------------------------------------
+    def _relevant(self, hits: list[Hit], words: list[str]) -> list[Hit]:
+        """Hits that really speak of the question's topic words (coverage), best first."""
+        if not words:
+            return [h for h in hits if "exact" in h.signals][:1]
+        out = []
+        for h in hits:
+            hay = h.item.title + h.item.text + " ".join(h.item.section)
+            if coverage(words, hay) >= MIN_COVERAGE:
+                out.append(h)
+        return out
+
+    def _not_found(self, q: str, scope: Scope, words: list[str]) -> Answer:
+        where = "、".join(p.title for p in self._scoped_plans(scope)) or "现有计划"
+        topic = "、".join(words) if words else "这个问题"
+        return self._refuse(q, f"在{where}中没有找到关于{topic}的内容，计划里没有写，无法回答。")
+
+
+def _adjacent(text: str, parts: list[str]) -> bool:
+    return "".join(parts) in text
+
+
+def _body(item: Item) -> str:
+    text = item.text
+    if item.number is not None and text.startswith(item.title):
+        text = text[len(item.title):].lstrip("。 \n")
+    return text.replace("\n", "")
+
+
+_CROSS_SCAFFOLD = re.compile(
+    r"(?:哪些计划|哪几个计划|哪个计划|哪些地方|各地|几个计划|各个计划|四个计划|所有计划|哪几份|哪些文件|哪些要点|哪份|哪几个地方|哪些地区|"
+    r"各计划|每个计划|计划里|计划中|里面|里|中|在|都|有|提到了?|提及|提出|涉及|说到|讲到|写到|分别|是|怎么|如何|什么|要求|的|吗|呢|了|对|关于|"
+    r"[？?。，,！!\s])"
+)
+
+
+def _cross_term(q: str) -> str:
+    quoted = QUOTED.search(q)
+    if quoted:
+        return quoted.group(1)
+    term = _CROSS_SCAFFOLD.sub(" ", q).strip()
+    parts = [p for p in term.split() if len(p) >= 2]
+    return max(parts, key=len) if parts else ""
