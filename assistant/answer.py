@@ -17,14 +17,15 @@ from .service import Answer, Citation, marker
 from .text import best_sentences, coverage, keywords, sentences, trim
 from . import units as unitlib
 
-ROLE_WORDS = r"(?:牵头|负责|主责|配合|责任科室|责任单位|哪个科室|哪个单位|哪些科室|哪些单位|哪个部门|哪些部门|谁管|谁负责|谁来|由谁|归谁|归哪|哪个股室|协办|参与)"
+ROLE_WORDS = r"(?:牵头|负责(?!制|人)|主责|配合|责任科室|责任单位|哪个科室|哪个单位|哪些科室|哪些单位|哪个部门|哪些部门|谁管|谁负责|谁来|由谁|归谁|归哪|哪个股室|协办|参与)"
 RESPONSIBLE_ASK = re.compile(r"配合|责任科室|责任单位|参与|协办|协助|协同|哪些科室|哪些单位|哪些部门")
-LEAD_ASK = re.compile(r"牵头|主责|谁管|谁负责|归谁|归哪|由谁|哪个科室|哪个单位|哪个部门|负责")
-COUNT_ASK = re.compile(r"多少项|几项|多少条|几条|多少个任务|几个任务|多少件|一共|总共|共有|几大部分|几个部分|多少部分|几大块|几部分|几大项|多少个部分|多少个方面|几个方面|几大方面")
+LEAD_ASK = re.compile(r"牵头|主责|谁管|谁负责|归谁|归哪|由谁|哪个科室|哪个单位|哪个部门|负责(?!制|人)")
+COUNT_ASK = re.compile(r"(?<!哪)(?:多少项|几项|多少条|几条|多少个任务|几个任务|多少件|几大部分|几个部分|多少部分|几大块|几部分|几大项|多少个部分|多少个方面|几个方面|几大方面)|一共|总共|共有")
 SECTION_COUNT_ASK = re.compile(r"几大部分|几个部分|多少部分|几大块|几部分|几大项|多少个部分|多少个方面|几个方面|几大方面")
 ENUM_ASK = re.compile(r"哪些|哪几|列出|列一下|分别|都有什么|有什么|清单")
-CROSS_ASK = re.compile(r"哪些计划|哪几个计划|哪个计划|哪些地方|各地|几个计划|各个计划|四个计划|所有计划|哪几份|哪些文件|哪些要点|哪份|哪几个地方|哪些地区|都有提到|都提到|都提了|各计划|每个计划")
-SUMMARY_ASK = re.compile(r"举措|措施|怎么安排|如何安排|做些什么|干什么|做什么|主要工作|什么安排|哪些安排|概括|总结|重点|怎么做|咋做|哪些工作|做哪些|怎么搞|怎么抓|哪些方面|什么工作|怎么推进|如何推进|有什么要求|什么要求|怎么要求")
+CROSS_ASK = re.compile(r"(?:哪些|哪几|几|各|每|所有|全部|这些|[二三四五六七八九十两])(?:个|份)?(?:计划|要点|文件|地方|地区|县市)|各地|都有提到|都提到|都提了|都提")
+MENTION_ASK = re.compile(r"提到|提及|涉及|写到|说到|讲到|出现|包含|有关|相关|关于")
+SUMMARY_ASK = re.compile(r"打算|怎么办|咋办|举措|措施|怎么安排|如何安排|做些什么|干什么|做什么|主要工作|什么安排|哪些安排|概括|总结|重点|怎么做|咋做|哪些工作|做哪些|怎么搞|怎么抓|哪些方面|什么工作|怎么推进|如何推进|有什么要求|什么要求|怎么要求")
 FACT_NUMBER_ASK = re.compile(r"多少|几个|几所|几套|几台|几名|几人|比例|比是|占比|率|达到|控制在|数量|金额|规模|面积|多大|多高|几成|百分|标准|多少钱|几成|几")
 FACT_TIME_ASK = re.compile(r"什么时候|何时|时间|截止|之前|以前|哪年|几月|期限|时限|多久|年底|年内|前完成|节点|多长")
 ITEM_ASK = re.compile(r"讲什么|讲的|说什么|说的|是什么|是啥|啥内容|什么内容|内容是|写的|写了|讲了|说了|主要|具体|是哪")
@@ -41,6 +42,25 @@ class Engine:
 
     def __init__(self, retriever: Retriever):
         self.r = retriever
+        self._df: dict[str, int] = {}
+        self._df_build: str | None = None
+
+    def weight(self, word: str) -> float:
+        """IDF of a word over the records: rare topic words count more than common ones.
+
+        A word no record contains weighs most: a question about it is not answered by the plans."""
+        import math
+
+        if self._df_build != self.r.manifest.build_id:
+            self._df, self._df_build = {}, self.r.manifest.build_id
+            self._haystacks = [_flat(i.title + i.text + "".join(i.section)) for _, i in self.r.records.values()]
+        if word not in self._df:
+            self._df[word] = sum(1 for h in self._haystacks if word in h)
+        n = len(self._haystacks)
+        return math.log((n + 1) / (self._df[word] + 1)) + 0.2
+
+    def cover(self, words: list[str], text: str) -> float:
+        return coverage(words, _flat(text), self.weight)
 
     # ---- entry -------------------------------------------------------------------------------
     def answer(self, question: str, plan: str | None = None, context: dict | None = None) -> Answer:
@@ -89,11 +109,12 @@ class Engine:
         if scope.section_number and not scope.item_number:
             return "count" if COUNT_ASK.search(q) and not ENUM_ASK.search(q) else "section"
         role = re.search(ROLE_WORDS, q)
-        if unit and (COUNT_ASK.search(q) or ENUM_ASK.search(q) or re.search(r"什么|啥", q)) and role:
+        if unit and role and (COUNT_ASK.search(q) or ENUM_ASK.search(q) or re.search(r"什么|啥|几", q)):
             return "count" if COUNT_ASK.search(q) else "enumerate"
         if scope.item_number:
             return "unit_role" if role else "item"
-        if COUNT_ASK.search(q):
+        topic = self._topic_words(q, unit)
+        if COUNT_ASK.search(q) and not topic:
             return "count"
         if role:
             return "unit_role"
@@ -101,13 +122,15 @@ class Engine:
             return "section"
         if cross and not (scope.plan_ids and len(scope.plan_ids) == 1):
             return "cross_plan"
+        if MENTION_ASK.search(q) and ENUM_ASK.search(q):
+            return "enumerate"
         if FACT_TIME_ASK.search(q) or FACT_NUMBER_ASK.search(q):
             return "fact"
         if SUMMARY_ASK.search(q) or ENUM_ASK.search(q):
             return "summary"
         if follow and context.get("item_id") and FOLLOW_REF.search(q):
             return "item"
-        return "fact"
+        return "summary"
 
     def _scoped_plans(self, scope: Scope) -> list[Plan]:
         if scope.plan_ids is None:
@@ -115,13 +138,34 @@ class Engine:
         return [p for p in self.r.plans if p.id in scope.plan_ids]
 
     def _topic_words(self, q: str, unit: str | None = None) -> list[str]:
+        """Topic words of a question that are real words: in the plans, or common Chinese words.
+
+        Fragments jieba guesses for unknown strings ("圈要", "比要") are split or dropped, so they
+        cannot make a real question look unanswerable."""
         drop = set()
         for p in self.r.plans:
             drop.update(plan_aliases(p))
             drop.update(a[:2] for a in plan_aliases(p))
         if unit:
             drop.add(unit)
-        return keywords(q, drop)
+        out: list[str] = []
+        for w in keywords(q, drop):
+            for v in self._vet(w):
+                if v not in out:
+                    out.append(v)
+        return out
+
+    def _vet(self, word: str) -> list[str]:
+        if self._doc_freq(word) > 0 or _word_freq(word) >= 50:
+            return [word]
+        import jieba
+
+        parts = [p for p in jieba.lcut(word, HMM=False) if len(p) >= 2 and p != word]
+        return [p for p in parts if not _is_noise(p) and (self._doc_freq(p) > 0 or _word_freq(p) >= 50)]
+
+    def _doc_freq(self, word: str) -> int:
+        self.weight(word)
+        return self._df[word]
 
     # ---- composing ---------------------------------------------------------------------------
     def _compose(self, q, kind, scope, unit, hits, follow, context) -> Answer:
@@ -290,7 +334,7 @@ class Engine:
     def _enumerate(self, q, scope, unit, hits, follow, context) -> Answer:
         plans = [p for p in self._scoped_plans(scope) if p.has_units]
         if unit is None:
-            return self._summary(q, scope, unit, hits, follow, context)
+            return self._topic_enumerate(q, scope, unit, hits, follow, context)
         if not plans:
             names = "、".join(p.title for p in self._scoped_plans(scope))
             return self._refuse(q, f"{names}没有列出各项工作的牵头或责任科室（单位），无法按科室列出任务。")
@@ -345,49 +389,54 @@ class Engine:
         return Answer(question=q, answer=text, supported=True, kind="count",
                       citations=[Citation.of(plan, last, last.title)], context={"plan_id": plan.id, "item_id": None})
 
-    # cross-plan: "哪些计划提到县管校聘"
-    def _cross_plan(self, q, scope, unit, hits, follow, context) -> Answer:
+    # cross-plan: "哪些计划提到县管校聘"; topic enumeration: "永顺要点哪几条提到控辍保学"
+    def _mentions(self, q: str, scope: Scope, unit: str | None, hits: list[Hit]) -> tuple[str, list[str], list]:
+        """Every record in scope that mentions the question's topic: the term verbatim (quotes
+        ignored), or nearly all of its weighted topic words."""
         term = _cross_term(q)
-        words = self._topic_words(term or q, unit)
-        plans = self._scoped_plans(scope)
+        words = self._topic_words(term or q, unit) or self._topic_words(q, unit)
         matches: list[tuple[Plan, Item, str]] = []
-        if term:
-            for p in plans:
-                for i in p.items:
-                    if term in i.text or term in i.title:
-                        s = next((s for s in sentences(i.text) if term in s), i.title)
-                        matches.append((p, i, s))
-        if not matches and words:
-            for p in plans:
-                for i in p.items:
-                    if all(w in i.text for w in words):
-                        s = best_sentences(i.text, words, limit=1)
-                        matches.append((p, i, s[0] if s else i.title))
-        if not matches:
-            relevant = self._relevant(hits, words)
-            seen_plans = set()
-            for h in relevant:
-                if h.plan.id not in seen_plans:
-                    seen_plans.add(h.plan.id)
-                    s = best_sentences(h.item.text, words, limit=1)
-                    matches.append((h.plan, h.item, s[0] if s else h.item.title))
+        for p in self._scoped_plans(scope):
+            for i in p.items:
+                flat = _flat(i.title + i.text)
+                if term and _flat(term) in flat:
+                    s = next((s for s in sentences(i.text) if _flat(term) in _flat(s)), i.title)
+                elif words and self.cover(words, i.title + i.text) >= 0.7:
+                    best = best_sentences(i.text, words, limit=1, weight=self.weight)
+                    s = best[0] if best else i.title
+                else:
+                    continue
+                matches.append((p, i, s))
+        return term, words, matches
+
+    def _cross_plan(self, q, scope, unit, hits, follow, context) -> Answer:
+        term, words, matches = self._mentions(q, scope, unit, hits)
         if not matches:
             return self._not_found(q, scope, words)
+        plans = self._scoped_plans(scope)
         by_plan: dict[str, list] = {}
         for p, i, s in matches:
             by_plan.setdefault(p.id, []).append((p, i, s))
         lines, cites = [], []
         for pid, rows in by_plan.items():
             p = rows[0][0]
-            parts = [f"第{i.number}项「{i.title}」：{trim(s, 80)}{marker(p, i)}" if i.number else f"{trim(s, 80)}{marker(p, i)}"
-                     for _, i, s in rows]
+            parts = [f"{_label(i)}：{trim(s, 90)}{marker(p, i)}" for _, i, s in rows]
             lines.append(f"{p.title}：" + "；".join(parts))
-            cites += [Citation.of(p, i, trim(s, 80).rstrip("……")) for _, i, s in rows]
+            cites += [Citation.of(p, i, trim(s, 90).rstrip("……")) for _, i, s in rows]
         missing = [p.title for p in plans if p.id not in by_plan]
         text = f"{len(by_plan)}份计划提到{term or '、'.join(words)}：\n" + "\n".join(lines)
         if missing and len(plans) > 1:
             text += f"\n{'、'.join(missing)}未提及。"
         return Answer(question=q, answer=text, supported=True, kind="cross_plan", citations=cites)
+
+    def _topic_enumerate(self, q, scope, unit, hits, follow, context) -> Answer:
+        term, words, matches = self._mentions(q, scope, unit, hits)
+        if not matches:
+            return self._not_found(q, scope, words)
+        lines = [f"{p.title}{_label(i)}：{trim(s, 90)}{marker(p, i)}" for p, i, s in matches]
+        cites = [Citation.of(p, i, trim(s, 90).rstrip("……")) for p, i, s in matches]
+        text = f"提到{term or '、'.join(words)}的共{len(matches)}处：\n" + "\n".join(lines)
+        return Answer(question=q, answer=text, supported=True, kind="enumerate", citations=cites)
 
     # summaries: "衡阳在教师队伍方面有哪些举措"
     def _summary(self, q, scope, unit, hits, follow, context) -> Answer:
@@ -398,29 +447,38 @@ class Engine:
             plan, heading = section
             chosen = [(plan, i) for i in plan.numbered_items if i.section and i.section[0] == heading]
         relevant = self._relevant(hits, words)
-        if relevant:
-            top = relevant[0].score
-            for h in relevant:
-                if len(chosen) >= MAX_SUMMARY_ITEMS:
-                    break
-                if (h.plan, h.item) in chosen:
-                    continue
-                title_hit = coverage(words, h.item.title) >= 0.5
-                if h is relevant[0] or title_hit or (h.score >= top * 0.9 and coverage(words, h.item.text) >= 0.75):
-                    chosen.append((h.plan, h.item))
+        title_hits = [h for h in relevant if self.cover(words, h.item.title) >= 0.5]
+        if chosen:
+            extra = title_hits
+        elif title_hits:
+            extra = title_hits
+        else:
+            ranked = sorted(relevant, key=lambda h: -self.cover(words, h.item.text))
+            extra = [h for h in ranked[:3] if h is ranked[0] or self.cover(words, h.item.text) >= 0.8]
+        for h in extra:
+            if len(chosen) >= MAX_SUMMARY_ITEMS:
+                break
+            if (h.plan, h.item) not in chosen:
+                chosen.append((h.plan, h.item))
         if not chosen:
             return self._not_found(q, scope, words)
         chosen.sort(key=lambda pi: (pi[0].id, pi[1].seq))
         lines, cites = [], []
         for p, i in chosen:
-            best = best_sentences(_body(i), words, limit=1)
-            gist = trim(best[0], 70) if best else trim(_body(i), 70)
-            label = f"第{i.number}项「{i.title}」" if i.number else f"「{i.title}」"
-            lines.append(f"{label}：{gist}{marker(p, i)}")
-            cites.append(Citation.of(p, i, gist.rstrip("……")))
+            gist = self._gist(i, words)
+            lines.append(f"{_label(i)}：{gist}{marker(p, i)}")
+            cites.append(Citation.of(p, i, gist.split("……")[0]))
         plans_named = {p.title for p, _ in chosen}
         intro = f"{'、'.join(sorted(plans_named))}中相关的有{len(chosen)}项："
         return Answer(question=q, answer=intro + "\n" + "\n".join(lines), supported=True, kind="summary", citations=cites)
+
+    def _gist(self, item: Item, words: list[str]) -> str:
+        """One line: the item's most relevant sentence, plus a concrete one (numbers, names) if different."""
+        body = _body(item)
+        first = best_sentences(body, words, limit=1, weight=self.weight) or sentences(body)[:1]
+        concrete = [s for s in sentences(body) if re.search(r"\d|“|《", s) and s not in first]
+        parts = first + concrete[:1]
+        return "……".join(trim(p, 70).rstrip("……") for p in parts if p)
 
     # facts: numbers, targets, dates, places, programmes
     def _fact(self, q, scope, unit, hits, follow, context) -> Answer:
@@ -436,10 +494,10 @@ class Engine:
             return self._not_found(q, scope, words)
         best_pair, best_quotes, best_score = None, [], -1.0
         for rank, (p, i) in enumerate(candidates):
-            quotes = best_sentences(i.text, words, want_number, want_time, limit=2)
+            quotes = best_sentences(i.text, words, want_number, want_time, limit=2, weight=self.weight)
             if not quotes:
                 continue
-            score = max(coverage(words, s) for s in quotes) - 0.15 * rank
+            score = max(self.cover(words, s) for s in quotes) - 0.15 * rank
             if want_number and not any(re.search(r"\d|[一二三四五六七八九十百千万]", s) for s in quotes):
                 score -= 0.3
             if score > best_score:
@@ -455,21 +513,42 @@ class Engine:
                       citations=[Citation.of(plan, item, quote)], context={"plan_id": plan.id, "item_id": item.id})
 
     # ---- relevance ---------------------------------------------------------------------------
-    def _relevant(self, hits: list[Hit], words: list[str]) -> list[Hit]:
-        """Hits that really speak of the question's topic words (coverage), best first."""
+    def _relevant(self, hits: list[Hit], words: list[str], threshold: float = MIN_COVERAGE) -> list[Hit]:
+        """Hits that really speak of the question's topic words (IDF-weighted coverage), best first."""
         if not words:
             return [h for h in hits if "exact" in h.signals][:1]
-        out = []
-        for h in hits:
-            hay = h.item.title + h.item.text + " ".join(h.item.section)
-            if coverage(words, hay) >= MIN_COVERAGE:
-                out.append(h)
-        return out
+        return [h for h in hits if self.cover(words, h.item.title + h.item.text + "".join(h.item.section)) >= threshold]
 
     def _not_found(self, q: str, scope: Scope, words: list[str]) -> Answer:
         where = "、".join(p.title for p in self._scoped_plans(scope)) or "现有计划"
         topic = "、".join(words) if words else "这个问题"
         return self._refuse(q, f"在{where}中没有找到关于{topic}的内容，计划里没有写，无法回答。")
+
+
+def _word_freq(word: str) -> int:
+    """Frequency of a word in jieba's dictionary (0 for strings it only guesses at)."""
+    import jieba
+
+    jieba.initialize()
+    return jieba.dt.FREQ.get(word, 0)
+
+
+def _is_noise(word: str) -> bool:
+    from .text import QUESTION_NOISE
+
+    return word in QUESTION_NOISE
+
+
+_QUOTE_CHARS = re.compile(r"[“”\"'‘’「」『』\s]")
+
+
+def _flat(text: str) -> str:
+    """Text without quote marks or whitespace, for verbatim matching ("1+X"证书 ~ 1+X证书)."""
+    return _QUOTE_CHARS.sub("", text)
+
+
+def _label(item: Item) -> str:
+    return f"第{item.number}项「{item.title}」" if item.number else f"「{item.title}」"
 
 
 def _adjacent(text: str, parts: list[str]) -> bool:
@@ -485,7 +564,9 @@ def _body(item: Item) -> str:
 
 _CROSS_SCAFFOLD = re.compile(
     r"(?:哪些计划|哪几个计划|哪个计划|哪些地方|各地|几个计划|各个计划|四个计划|所有计划|哪几份|哪些文件|哪些要点|哪份|哪几个地方|哪些地区|"
-    r"各计划|每个计划|计划里|计划中|里面|里|中|在|都|有|提到了?|提及|提出|涉及|说到|讲到|写到|分别|是|怎么|如何|什么|要求|的|吗|呢|了|对|关于|"
+    r"各计划|每个计划|计划里|计划中|要点里|要点中|这块|那块|这方面|方面|说法|出现|条目|事项|哪几条|哪几项|哪些条|哪些项|"
+    r"[二三四五六七八九十两几各每]?[份个]?(?:计划|要点|文件)|哪些|哪几|"
+    r"里面|里|中|在|都|有|提到了?|提及|提出|涉及|说到|讲到|写到|分别|是|怎么|如何|什么|要求|的|吗|呢|了|对|关于|让|"
     r"[？?。，,！!\s])"
 )
 

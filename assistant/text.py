@@ -11,11 +11,13 @@ NUMBER_RE = re.compile(r"\d+(?:\.\d+)?\s*(?:%|％|‰|个|所|人|名|万元|亿
 TIME_RE = re.compile(r"(?:\d{4}\s*年(?:底|内|前)?|\d{1,2}\s*月(?:底|初|中旬|前|份)?|年底|年内|年前|之前|以前|学期|春季|秋季|期间|前完成|底前|内完成|常态化|每月|每年|每半年|十四五)")
 # Question words that carry no topic of their own.
 QUESTION_NOISE = set(
-    "学校 我们 今年 去年 明年 那个 这个 那份 这份 里 里面 文件 工作 要点 计划 方面 要求 情况 安排 事情 事 东西 "
+    "我们 我 今年 去年 明年 那个 这个 那份 这份 这块 那块 里 里面 文件 工作 要点 计划 方面 情况 安排 事情 事 事项 东西 "
     "主要 具体 有没有 是否 能否 可以 需要 要 做 做些 干 干什么 做什么 怎么 怎么样 如何 怎样 分别 呢 啊 吗 "
     "科室 单位 部门 股室 牵头 负责 配合 责任 主责 谁 谁管 由 归 哪个 哪些 哪几 哪 几 多少 什么 啥 咋 时候 "
-    "时间 目标 任务 提到 提及 说 讲 写 内容 是 有 哪里 第 项 条 部分 对 在 和 与 及 的 了 都 也 还 又 "
-    "一共 总共 共 几个 多少个 各地 各个 每个 所有 地方 举措 措施 重点 一下 告诉 请问 概括 总结 关于".split()
+    "提到 提及 涉及 说 讲 写 内容 是 有 哪里 第 项 条 条目 部分 对 在 和 与 及 的 了 都 也 还 又 "
+    "一共 总共 共 几个 多少个 各地 各个 每个 所有 地方 举措 措施 一下 告诉 请问 概括 总结 关于 打算 说法 出现 "
+    "一所 小学 初中 校长 落实 哪些事 要求 那条 这条 那项 这项 这事 那事 这件 那件 一部分 大部分 部分 "
+    "第几 几条 几项 几所 几个 几届 几分 几分钟 几年 多少钱 多长 多久 多大 多高".split()
 )
 
 
@@ -38,6 +40,8 @@ def keywords(question: str, drop: set[str] | None = None) -> list[str]:
             continue
         if len(tok) == 1 and not tok.isdigit():
             continue
+        if re.match(r"^(?:几|多少|第几|哪)", tok):
+            continue
         if any(tok != o and tok in o for o in out):
             continue
         out = [o for o in out if not (o in tok and o != tok)]
@@ -45,13 +49,14 @@ def keywords(question: str, drop: set[str] | None = None) -> list[str]:
     return out
 
 
-def coverage(words: list[str], text: str) -> float:
-    """Share of topic words found in a text, longer words weighing more (0..1)."""
+def coverage(words: list[str], text: str, weight=None) -> float:
+    """Share of topic words found in a text (0..1); `weight(word)` defaults to the word's length."""
     if not words:
         return 0.0
-    total = sum(min(len(w), 4) for w in words)
-    found = sum(min(len(w), 4) for w in words if _contains(text, w))
-    return found / total
+    weight = weight or (lambda w: min(len(w), 4))
+    total = sum(weight(w) for w in words)
+    found = sum(weight(w) for w in words if _contains(text, w))
+    return found / total if total else 0.0
 
 
 def _contains(text: str, word: str) -> bool:
@@ -65,17 +70,19 @@ def _contains(text: str, word: str) -> bool:
 
 
 def best_sentences(text: str, words: list[str], want_number: bool = False, want_time: bool = False,
-                   limit: int = 2) -> list[str]:
-    """The sentences of a text that carry the asked-for fact, best first (order of the text kept)."""
+                   limit: int = 2, weight=None) -> list[str]:
+    """The sentences of a text that carry the asked-for fact (text order kept)."""
+    weight = weight or (lambda w: min(len(w), 4))
     cands = sentences(text)
+    total = sum(weight(w) for w in words) or 1.0
     scored = []
     for idx, s in enumerate(cands):
-        score = sum(min(len(w), 4) for w in words if w in s) * 1.0
-        score += 0.5 * sum(min(len(w), 4) for w in words if w not in s and _contains(s, w))
+        score = sum(weight(w) for w in words if w in s) / total
+        score += 0.5 * sum(weight(w) for w in words if w not in s and _contains(s, w)) / total
         if want_number and NUMBER_RE.search(s):
-            score += 2.5
+            score += 0.6
         if want_time and TIME_RE.search(s):
-            score += 2.5
+            score += 0.6
         if score > 0:
             scored.append((score, idx, s))
     if not scored:
