@@ -14,7 +14,7 @@ from .models import Item, Plan
 from .retrieval import Filters, Hit, Retriever
 from .scope import Scope, plan_aliases, resolve_scope
 from .service import Answer, Citation, marker
-from .text import best_sentences, coverage, keywords, sentences, trim
+from .text import best_sentences, clauses, coverage, keywords, sentences, trim
 from . import units as unitlib
 
 ROLE_WORDS = r"(?:牵头|负责(?!制|人)|主责|配合|责任科室|责任单位|哪个科室|哪个单位|哪些科室|哪些单位|哪个部门|哪些部门|谁管|谁负责|谁来|由谁|归谁|归哪|哪个股室|协办|参与)"
@@ -24,9 +24,11 @@ COUNT_ASK = re.compile(r"(?<!哪)(?:多少项|几项|多少条|几条|多少个�
 SECTION_COUNT_ASK = re.compile(r"几大部分|几个部分|多少部分|几大块|几部分|几大项|多少个部分|多少个方面|几个方面|几大方面")
 ENUM_ASK = re.compile(r"哪些|哪几|列出|列一下|分别|都有什么|有什么|清单")
 CROSS_ASK = re.compile(r"(?:哪些|哪几|几|各|每|所有|全部|这些|[二三四五六七八九十两])(?:个|份)?(?:计划|要点|文件|地方|地区|县市)|各地|都有提到|都提到|都提了|都提")
-MENTION_ASK = re.compile(r"提到|提及|涉及|写到|说到|讲到|出现|包含|有关|相关|关于")
+MENTION_ASK = re.compile(r"提到|提及|涉及|写到|说到|讲到|出现|包含|有关|相关|关于|提了|提过|有没有提|是否提")
 SUMMARY_ASK = re.compile(r"打算|怎么办|咋办|举措|措施|怎么安排|如何安排|做些什么|干什么|做什么|主要工作|什么安排|哪些安排|概括|总结|重点|怎么做|咋做|哪些工作|做哪些|怎么搞|怎么抓|哪些方面|什么工作|怎么推进|如何推进|有什么要求|什么要求|怎么要求")
-FACT_NUMBER_ASK = re.compile(r"多少|几个|几所|几套|几台|几名|几人|比例|比是|占比|率|达到|控制在|数量|金额|规模|面积|多大|多高|几成|百分|标准|多少钱|几成|几")
+FACT_WHAT_ASK = re.compile(r"是什么|是啥|叫什么|指什么|是哪些|是哪几")
+FACT_NUMBER_ASK = re.compile(r"哪几个|哪些学校|在哪|哪里|多少|几个|几所|几套|几台|几名|几人|比例|比是|占比|率|达到|控制在|数量|金额|规模|面积|多大|多高|几成|百分|标准|多少钱|几成|几")
+EXISTS_ASK = re.compile(r"有没有|是否|提没提|有无")
 FACT_TIME_ASK = re.compile(r"什么时候|何时|时间|截止|之前|以前|哪年|几月|期限|时限|多久|年底|年内|前完成|节点|多长")
 ITEM_ASK = re.compile(r"讲什么|讲的|说什么|说的|是什么|是啥|啥内容|什么内容|内容是|写的|写了|讲了|说了|主要|具体|是哪")
 FOLLOW_REF = re.compile(r"^(?:那|那么|那这|这|它|该|其)|它|这项|该项|这一项|这条|该条|那项|那条|上面|刚才|这个任务|这件事|这些")
@@ -60,7 +62,17 @@ class Engine:
         return math.log((n + 1) / (self._df[word] + 1)) + 0.2
 
     def cover(self, words: list[str], text: str) -> float:
-        return coverage(words, _flat(text), self.weight)
+        """IDF-weighted share of topic words in a text. A word the plans contain must appear verbatim;
+        an unknown compound ("幼儿园学位") may appear in halves."""
+        if not words:
+            return 0.0
+        flat = _flat(text)
+        total = sum(self.weight(w) for w in words)
+        found = 0.0
+        for w in words:
+            if w in flat or (self._df.get(w, 0) == 0 and coverage([w], flat) == 1.0):
+                found += self.weight(w)
+        return found / total if total else 0.0
 
     # ---- entry -------------------------------------------------------------------------------
     def answer(self, question: str, plan: str | None = None, context: dict | None = None) -> Answer:
@@ -114,6 +126,8 @@ class Engine:
         if scope.item_number:
             return "unit_role" if role else "item"
         topic = self._topic_words(q, unit)
+        if SECTION_COUNT_ASK.search(q) and not unit:
+            return "count"
         if COUNT_ASK.search(q) and not topic:
             return "count"
         if role:
@@ -122,13 +136,15 @@ class Engine:
             return "section"
         if cross and not (scope.plan_ids and len(scope.plan_ids) == 1):
             return "cross_plan"
-        if MENTION_ASK.search(q) and ENUM_ASK.search(q):
+        if MENTION_ASK.search(q) and (ENUM_ASK.search(q) or EXISTS_ASK.search(q)):
             return "enumerate"
         if FACT_TIME_ASK.search(q) or FACT_NUMBER_ASK.search(q):
             return "fact"
-        if SUMMARY_ASK.search(q) or ENUM_ASK.search(q):
+        if SUMMARY_ASK.search(q) or (ENUM_ASK.search(q) and not FACT_WHAT_ASK.search(q)):
             return "summary"
-        if follow and context.get("item_id") and FOLLOW_REF.search(q):
+        if FACT_WHAT_ASK.search(q):
+            return "fact"
+        if follow and context.get("item_id") and FOLLOW_REF.search(q) and not topic:
             return "item"
         return "summary"
 
@@ -244,10 +260,10 @@ class Engine:
             for heading in p.sections:
                 if any(t in heading for t in quoted):
                     return p, heading
-                score = coverage(words, heading)
+                score = self.cover(words, heading)
                 if score > best_score:
                     best, best_score = (p, heading), score
-        if best and best_score >= 0.5 and (scope.plan_ids is None or len(scope.plan_ids) == 1):
+        if best and best_score >= 0.6 and (scope.plan_ids is None or len(scope.plan_ids) == 1):
             return best
         return None
 
@@ -300,8 +316,14 @@ class Engine:
         asks_resp = bool(RESPONSIBLE_ASK.search(q)) and not re.search(r"牵头", q)
         head = f"{plan.title}第{item.number}项「{item.title}」" if item.number else f"{plan.title}「{item.title}」"
         if not plan.has_units:
-            text = (f"{plan.title}没有列出各项工作的牵头或责任科室（单位），所以无法确定。"
-                    f"相关的是{head}{marker(plan, item)}。")
+            words = self._topic_words(q, unit)
+            related = [(plan, item)] + [(h.plan, h.item) for h in self._relevant(hits, words, 0.8)
+                                        if h.plan.id == plan.id and h.item.id != item.id][:2]
+            refs = "；".join(f"{_label(i)}{marker(p, i)}" for p, i in related)
+            text = f"{plan.title}没有列出各项工作的牵头或责任科室（单位），所以无法确定。相关的是：{refs}。"
+            return Answer(question=q, answer=text, supported=True, kind="unit_role",
+                          citations=[Citation.of(p, i, i.title) for p, i in related],
+                          context={"plan_id": plan.id, "item_id": item.id})
         elif asks_resp:
             if item.responsible_units:
                 text = f"{head}的责任科室（单位）为{'、'.join(item.responsible_units)}；牵头科室（单位）为{'、'.join(item.lead_units) or '未列'}。{marker(plan, item)}"
@@ -465,20 +487,23 @@ class Engine:
         chosen.sort(key=lambda pi: (pi[0].id, pi[1].seq))
         lines, cites = [], []
         for p, i in chosen:
-            gist = self._gist(i, words)
+            gist = self._gist(i, words, sentences_wanted=4 if len(chosen) == 1 else (3 if len(chosen) <= 3 else 2))
             lines.append(f"{_label(i)}：{gist}{marker(p, i)}")
-            cites.append(Citation.of(p, i, gist.split("……")[0]))
+            cites.append(Citation.of(p, i, gist))
         plans_named = {p.title for p, _ in chosen}
         intro = f"{'、'.join(sorted(plans_named))}中相关的有{len(chosen)}项："
         return Answer(question=q, answer=intro + "\n" + "\n".join(lines), supported=True, kind="summary", citations=cites)
 
-    def _gist(self, item: Item, words: list[str]) -> str:
-        """One line: the item's most relevant sentence, plus a concrete one (numbers, names) if different."""
+    def _gist(self, item: Item, words: list[str], sentences_wanted: int = 2) -> str:
+        """The item's most relevant sentences, then concrete ones (numbers, named programmes)."""
         body = _body(item)
-        first = best_sentences(body, words, limit=1, weight=self.weight) or sentences(body)[:1]
-        concrete = [s for s in sentences(body) if re.search(r"\d|“|《", s) and s not in first]
-        parts = first + concrete[:1]
-        return "……".join(trim(p, 70).rstrip("……") for p in parts if p)
+        sents = sentences(body)
+        first = best_sentences(body, words, limit=1, weight=self.weight) or sents[:1]
+        concrete = [x for x in sents if re.search(r"\d|“|《|\"", x) and x not in first]
+        rest = [x for x in sents if x not in first and x not in concrete]
+        chosen = (first + concrete + rest)[:sentences_wanted]
+        chosen.sort(key=lambda x: sents.index(x) if x in sents else 0)
+        return "……".join(self._focus(x, words, 80) for x in chosen if x)
 
     # facts: numbers, targets, dates, places, programmes
     def _fact(self, q, scope, unit, hits, follow, context) -> Answer:
@@ -492,12 +517,19 @@ class Engine:
         candidates += [(h.plan, h.item) for h in relevant[:3] if (h.plan, h.item) not in candidates]
         if not candidates:
             return self._not_found(q, scope, words)
+        parts = _question_parts(q)
         best_pair, best_quotes, best_score = None, [], -1.0
         for rank, (p, i) in enumerate(candidates):
-            quotes = best_sentences(i.text, words, want_number, want_time, limit=2, weight=self.weight)
+            quotes: list[str] = []
+            for part in parts:
+                pw = self._topic_words(part, unit) or words
+                got = best_sentences(i.text, pw, bool(FACT_NUMBER_ASK.search(part)) or want_number and len(parts) == 1,
+                                     bool(FACT_TIME_ASK.search(part)) or want_time and len(parts) == 1,
+                                     limit=2 if len(parts) == 1 else 1, weight=self.weight)
+                quotes += [g for g in got if g not in quotes]
             if not quotes:
                 continue
-            score = max(self.cover(words, s) for s in quotes) - 0.15 * rank
+            score = self.cover(words, "".join(quotes)) - 0.15 * rank
             if want_number and not any(re.search(r"\d|[一二三四五六七八九十百千万]", s) for s in quotes):
                 score -= 0.3
             if score > best_score:
@@ -506,11 +538,40 @@ class Engine:
             p, i = candidates[0]
             best_pair, best_quotes = (p, i), [i.title]
         plan, item = best_pair
-        quote = "……".join(best_quotes) if len(best_quotes) > 1 and not _adjacent(item.text, best_quotes) else "".join(best_quotes)
+        order = {sent: n for n, sent in enumerate(sentences(item.text))}
+        best_quotes.sort(key=lambda x: order.get(x, 0))
+        focused = [self._focus(x, words) for x in best_quotes]
+        quote = "……".join(focused) if len(focused) > 1 and not _adjacent(item.text, focused) else "".join(focused)
         label = f"第{item.number}项「{item.title}」" if item.number else f"「{item.title}」"
         text = f"据{plan.title}{label}：{quote}{marker(plan, item)}"
         return Answer(question=q, answer=text, supported=True, kind="fact",
                       citations=[Citation.of(plan, item, quote)], context={"plan_id": plan.id, "item_id": item.id})
+
+    def _focus(self, sentence: str, words: list[str], limit: int = 120) -> str:
+        """A long sentence cut down to the clauses that carry the topic words (and numbers)."""
+        if len(sentence) <= limit:
+            return sentence
+        parts = clauses(sentence)
+        keep = [n for n, c in enumerate(parts) if any(w in c for w in words) or re.search(r"\d", c)]
+        if not keep:
+            return trim(sentence, limit).rstrip("……")
+        picked, size = [], 0
+        for n in sorted(keep, key=lambda n: -sum(self.weight(w) for w in words if w in parts[n])):
+            if size + len(parts[n]) > limit and picked:
+                continue
+            picked.append(n)
+            size += len(parts[n])
+        picked.sort()
+        # adjacent clauses stay one quote; gaps become separate pieces joined by ……
+        pieces, run = [], [picked[0]]
+        for n in picked[1:]:
+            if n == run[-1] + 1:
+                run.append(n)
+            else:
+                pieces.append(run)
+                run = [n]
+        pieces.append(run)
+        return "……".join("".join(parts[n] for n in r).rstrip("，,") for r in pieces)
 
     # ---- relevance ---------------------------------------------------------------------------
     def _relevant(self, hits: list[Hit], words: list[str], threshold: float = MIN_COVERAGE) -> list[Hit]:
@@ -549,6 +610,13 @@ def _flat(text: str) -> str:
 
 def _label(item: Item) -> str:
     return f"第{item.number}项「{item.title}」" if item.number else f"「{item.title}」"
+
+
+def _question_parts(q: str) -> list[str]:
+    """'大班额控制在多少以内，巩固率目标是多少' -> two asks, each answered by its own sentence."""
+    parts = [x for x in re.split(r"[，,？?；;。]|(?:以及|还有|另外)", q) if x.strip()]
+    asks = [x for x in parts if FACT_NUMBER_ASK.search(x) or FACT_TIME_ASK.search(x) or re.search(r"呢$", x.strip())]
+    return asks if len(asks) >= 2 else [q]
 
 
 def _adjacent(text: str, parts: list[str]) -> bool:
