@@ -36,6 +36,7 @@ SECTION_REF = re.compile(r"部分|板块|那块|这块|大块|大项|篇")
 QUOTED = re.compile(r"[“\"「『《]([^”\"」』》]{2,20})[”\"」』》]")
 
 MAX_SUMMARY_ITEMS = 6
+STRUCTURAL_KINDS = {"item", "section", "enumerate", "count"}
 MIN_COVERAGE = 0.5
 
 
@@ -96,6 +97,12 @@ class Engine:
         ans = self._compose(question, kind, scope, unit, hits, follow, context)
         ans.retrieved = [{"plan": h.plan.title, "plan_id": h.plan.id, "item": h.item.number, "id": h.item.id,
                           "score": round(h.score, 6)} for h in hits]
+        if ans.kind in STRUCTURAL_KINDS and ans.citations:
+            # Read from the records, not ranked by similarity: those records are the candidates.
+            chosen = [{"plan": c.plan, "plan_id": c.plan_id, "item": c.item, "id": c.id, "score": 1.0}
+                      for c in ans.citations]
+            ids = {c.id for c in ans.citations}
+            ans.retrieved = chosen + [r for r in ans.retrieved if r["id"] not in ids]
         ans.timings_ms = {"retrieve": round((t1 - t0) * 1000, 2), "compose": round((time.perf_counter() - t1) * 1000, 2)}
         if not ans.context:
             pids = {c.plan_id for c in ans.citations}
