@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test eval bench index browser clean-index
+.PHONY: install run test eval bench index browser clean-index ragas
 
 # (Re)install only when the pinned requirements change: idempotent and quick when nothing did.
 $(STAMP): requirements.txt requirements-test.txt
@@ -28,7 +28,15 @@ run: install
 test: install browser
 	$(PY) -m pytest -q
 
-eval: install
+# ragas conflicts with the app's langchain pins: it lives in its own folder, used only by the evaluation.
+RAGAS_SITE := eval/runs/ragas-site
+$(RAGAS_SITE)/.stamp: eval/requirements-ragas.txt
+	$(PY) -m pip install --disable-pip-version-check -q --no-deps --target $(RAGAS_SITE) -r eval/requirements-ragas.txt
+	@touch $@
+
+ragas: install $(RAGAS_SITE)/.stamp
+
+eval: install ragas
 	$(PY) -m eval
 
 bench: install

@@ -28,6 +28,7 @@ MENTION_ASK = re.compile(r"提到|提及|涉及|写到|说到|讲到|出现|包�
 SUMMARY_ASK = re.compile(r"打算|怎么办|咋办|举措|措施|怎么安排|如何安排|做些什么|干什么|做什么|主要工作|什么安排|哪些安排|概括|总结|重点|怎么做|咋做|哪些工作|做哪些|怎么搞|怎么抓|哪些方面|什么工作|怎么推进|如何推进|有什么要求|什么要求|怎么要求")
 FACT_WHAT_ASK = re.compile(r"是什么|是啥|叫什么|指什么|是哪些|是哪几")
 FACT_NUMBER_ASK = re.compile(r"哪几个|哪些学校|在哪|哪里|多少|几个|几所|几套|几台|几名|几人|比例|比是|占比|率|达到|控制在|数量|金额|规模|面积|多大|多高|几成|百分|标准|多少钱|几成|几")
+META_ASK = re.compile(r"文号|印发|发文|哪天发|什么时候发|何时发|发布|落款|成文|谁发的|哪个单位发|发给谁|发给哪|主送|下发|文件号")
 EXISTS_ASK = re.compile(r"有没有|是否|提没提|有无")
 FACT_TIME_ASK = re.compile(r"什么时候|何时|时间|截止|之前|以前|哪年|几月|期限|时限|多久|年底|年内|前完成|节点|多长")
 ITEM_ASK = re.compile(r"讲什么|讲的|说什么|说的|是什么|是啥|啥内容|什么内容|内容是|写的|写了|讲了|说了|主要|具体|是哪")
@@ -125,6 +126,8 @@ class Engine:
     def _kind(self, q: str, scope: Scope, unit: str | None, follow: bool, context: dict, cross: bool) -> str:
         if scope.out_of_corpus:
             return "out_of_scope"
+        if META_ASK.search(q) and not scope.item_number:
+            return "meta"
         if scope.section_number and not scope.item_number:
             return "count" if COUNT_ASK.search(q) and not ENUM_ASK.search(q) else "section"
         role = re.search(ROLE_WORDS, q)
@@ -197,7 +200,7 @@ class Engine:
         handler = {
             "section": self._section, "count": self._count, "enumerate": self._enumerate,
             "item": self._item, "unit_role": self._unit_role, "cross_plan": self._cross_plan,
-            "summary": self._summary, "fact": self._fact,
+            "summary": self._summary, "fact": self._fact, "meta": self._meta,
         }[kind]
         return handler(q, scope, unit, hits, follow, context)
 
@@ -219,6 +222,34 @@ class Engine:
     def _plan_for_lookup(self, scope: Scope, context: dict) -> list[Plan]:
         plans = self._scoped_plans(scope)
         return plans
+
+    # plan metadata: "这个文件哪天印发的？文号多少"
+    def _meta(self, q, scope, unit, hits, follow, context) -> Answer:
+        plans = self._scoped_plans(scope)
+        if len(plans) != 1:
+            lines = [f"{p.title}：{p.doc_number or '无文号'}，{_date_cn(p.issue_date) or '未注明日期'}" for p in plans]
+            return Answer(question=q, answer="请指明是哪份计划。现有：\n" + "\n".join(lines), supported=False, kind="fact")
+        plan = plans[0]
+        if not plan.header:
+            return self._refuse(q, f"{plan.title}的文件里没有印发通知（文号、日期、主送单位），无法回答。")
+        facts, quotes = [], []
+        issuers = "、".join(plan.co_issuers + [plan.issuer])
+        if plan.doc_number:
+            facts.append(f"文号{plan.doc_number}")
+            quotes.append(next(ln for ln in plan.header.splitlines() if plan.doc_number in fold(ln)))
+        if plan.issue_date:
+            facts.append(f"{issuers}于{_date_cn(plan.issue_date)}印发")
+            quotes.append(next((ln for ln in plan.header.splitlines() if DATE_LINE.search(fold(ln))), ""))
+        if plan.recipients:
+            facts.append(f"主送{plan.recipients}")
+        if not facts:
+            return self._refuse(q, f"{plan.title}的印发通知里没有文号或印发日期。")
+        from .service import HEADER_LABEL, header_citation
+
+        text = f"{plan.title}：" + "，".join(facts) + f"。〔{plan.title}·{HEADER_LABEL}〕"
+        quote = "……".join(x for x in quotes if x and x in plan.header)
+        return Answer(question=q, answer=text, supported=True, kind="fact",
+                      citations=[header_citation(plan, quote)], context={"plan_id": plan.id, "item_id": None})
 
     # item look-up: "达州2020年第17项讲什么"
     def _item(self, q, scope, unit, hits, follow, context) -> Answer:
@@ -423,13 +454,16 @@ class Engine:
         """Every record in scope that mentions the question's topic: the term verbatim (quotes
         ignored), or nearly all of its weighted topic words."""
         term = _cross_term(q)
+        # "清廉学校（廉洁学校）", "A或B", "A/B": any of the alternatives counts.
+        alternatives = [t for t in re.split(r"[（）()／/]|或者|或", term) if len(t) >= 2] or ([term] if term else [])
         words = self._topic_words(term or q, unit) or self._topic_words(q, unit)
         matches: list[tuple[Plan, Item, str]] = []
         for p in self._scoped_plans(scope):
             for i in p.items:
                 flat = _flat(i.title + i.text)
-                if term and _flat(term) in flat:
-                    s = next((s for s in sentences(i.text) if _flat(term) in _flat(s)), i.title)
+                found = next((t for t in alternatives if _flat(t) in flat), None)
+                if found:
+                    s = next((s for s in sentences(i.text) if _flat(found) in _flat(s)), i.title)
                 elif words and self.cover(words, i.title + i.text) >= 0.7:
                     best = best_sentences(i.text, words, limit=1, weight=self.weight)
                     s = best[0] if best else i.title
@@ -619,6 +653,24 @@ def _label(item: Item) -> str:
     return f"第{item.number}项「{item.title}」" if item.number else f"「{item.title}」"
 
 
+DATE_LINE = re.compile(r"(?:19|20)\d{2}年\d{1,2}月")
+
+
+def fold(text: str) -> str:
+    from .parser import fold_spaces
+
+    return fold_spaces(text)
+
+
+def _date_cn(iso: str) -> str:
+    """'2020-04-02' -> '2020年4月2日'; '2022-12' -> '2022年12月'."""
+    if not iso:
+        return ""
+    parts = iso.split("-")
+    out = f"{parts[0]}年{int(parts[1])}月" if len(parts) > 1 else f"{parts[0]}年"
+    return out + (f"{int(parts[2])}日" if len(parts) > 2 else "")
+
+
 def _question_parts(q: str) -> list[str]:
     """'大班额控制在多少以内，巩固率目标是多少' -> two asks, each answered by its own sentence."""
     parts = [x for x in re.split(r"[，,？?；;。]|(?:以及|还有|另外)", q) if x.strip()]
@@ -652,4 +704,5 @@ def _cross_term(q: str) -> str:
         return quoted.group(1)
     term = _CROSS_SCAFFOLD.sub(" ", q).strip()
     parts = [p for p in term.split() if len(p) >= 2]
-    return max(parts, key=len) if parts else ""
+    term = max(parts, key=len) if parts else ""
+    return re.sub(r"(?:建设|工作|情况|问题)$", "", term) if len(term) > 4 else term

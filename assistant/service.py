@@ -60,6 +60,16 @@ def marker(plan: Plan, item: Item) -> str:
     return f"〔{plan.title}·{item_label(item)}〕"
 
 
+HEADER_SUFFIX = ":header"
+HEADER_LABEL = "印发通知"
+
+
+def header_citation(plan: Plan, quote: str) -> Citation:
+    """A citation of the notice printed before the title (document number, date, recipients)."""
+    return Citation(plan=plan.title, plan_id=plan.id, item=None, section=[], title=HEADER_LABEL,
+                    lead_units=[], responsible_units=[], quote=quote, id=plan.id + HEADER_SUFFIX)
+
+
 MARKER_RE = re.compile(r"〔([^〔〕·]+)·([^〔〕]+)〕")
 
 
@@ -70,7 +80,19 @@ class CitationError(RuntimeError):
 def verify_citations(answer: Answer, records: dict[str, tuple[Plan, Item]]) -> None:
     """Every citation exists in the index and is marked in the text; every marker is a citation."""
     cited_markers = set()
+    plans = {p.id: p for p, _ in records.values()}
     for c in answer.citations:
+        if c.id.endswith(HEADER_SUFFIX) and c.plan_id in plans:
+            plan = plans[c.plan_id]
+            if c.id != plan.id + HEADER_SUFFIX or c.item is not None:
+                raise CitationError(f"citation {c.id} does not match its plan")
+            m = f"〔{plan.title}·{HEADER_LABEL}〕"
+            if m not in answer.answer:
+                raise CitationError(f"citation {c.id} is not marked in the answer text")
+            if any(piece not in plan.header for piece in c.quote.split("……") if piece):
+                raise CitationError(f"quote of {c.id} is not from the notice header")
+            cited_markers.add(m)
+            continue
         if c.id not in records:
             raise CitationError(f"citation of unknown record {c.id}")
         plan, item = records[c.id]

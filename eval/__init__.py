@@ -1,0 +1,1 @@
+"""Evaluation harness: gold set, scorer (`python -m eval.score`), runner (`python -m eval`), baselines, bench."""
