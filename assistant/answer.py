@@ -37,6 +37,7 @@ SECTION_REF = re.compile(r"部分|板块|那块|这块|大块|大项|篇")
 QUOTED = re.compile(r"[“\"「『《]([^”\"」』》]{2,20})[”\"」』》]")
 
 MAX_SUMMARY_ITEMS = 6
+SUMMARY_FILL = 3  # relevant items added after section and title matches, up to this many in all
 STRUCTURAL_KINDS = {"item", "section", "enumerate", "count"}
 MIN_COVERAGE = 0.5
 
@@ -385,6 +386,8 @@ class Engine:
         return out
 
     def _role_asked(self, q: str) -> str:
+        if re.search(r"牵头|主责", q) and (RESPONSIBLE_ASK.search(q) or re.search(r"都算|或|和|还是", q)):
+            return "any"
         if re.search(r"牵头|主责", q):
             return "lead"
         if RESPONSIBLE_ASK.search(q):
@@ -463,10 +466,11 @@ class Engine:
                 flat = _flat(i.title + i.text)
                 found = next((t for t in alternatives if _flat(t) in flat), None)
                 if found:
-                    s = next((s for s in sentences(i.text) if _flat(found) in _flat(s)), i.title)
+                    body = [x for x in sentences(_body(i)) if _flat(found) in _flat(x)]
+                    s = "……".join(self._focus(x, [found] + words, 80) for x in body[:2]) if body else i.title
                 elif words and self.cover(words, i.title + i.text) >= 0.7:
-                    best = best_sentences(i.text, words, limit=1, weight=self.weight)
-                    s = best[0] if best else i.title
+                    best = best_sentences(_body(i), words, limit=1, weight=self.weight)
+                    s = self._focus(best[0], words, 80) if best else i.title
                 else:
                     continue
                 matches.append((p, i, s))
@@ -483,9 +487,9 @@ class Engine:
         lines, cites = [], []
         for pid, rows in by_plan.items():
             p = rows[0][0]
-            parts = [f"{_label(i)}：{trim(s, 90)}{marker(p, i)}" for _, i, s in rows]
+            parts = [f"{_label(i)}：{s}{marker(p, i)}" for _, i, s in rows]
             lines.append(f"{p.title}：" + "；".join(parts))
-            cites += [Citation.of(p, i, trim(s, 90).rstrip("……")) for _, i, s in rows]
+            cites += [Citation.of(p, i, s) for _, i, s in rows]
         missing = [p.title for p in plans if p.id not in by_plan]
         text = f"{len(by_plan)}份计划提到{term or '、'.join(words)}：\n" + "\n".join(lines)
         if missing and len(plans) > 1:
@@ -496,8 +500,8 @@ class Engine:
         term, words, matches = self._mentions(q, scope, unit, hits)
         if not matches:
             return self._not_found(q, scope, words)
-        lines = [f"{p.title}{_label(i)}：{trim(s, 90)}{marker(p, i)}" for p, i, s in matches]
-        cites = [Citation.of(p, i, trim(s, 90).rstrip("……")) for p, i, s in matches]
+        lines = [f"{p.title}{_label(i)}：{s}{marker(p, i)}" for p, i, s in matches]
+        cites = [Citation.of(p, i, s) for p, i, s in matches]
         text = f"提到{term or '、'.join(words)}的共{len(matches)}处：\n" + "\n".join(lines)
         return Answer(question=q, answer=text, supported=True, kind="enumerate", citations=cites)
 
@@ -511,14 +515,11 @@ class Engine:
             chosen = [(plan, i) for i in plan.numbered_items if i.section and i.section[0] == heading]
         relevant = self._relevant(hits, words)
         title_hits = [h for h in relevant if self.cover(words, h.item.title) >= 0.5]
-        if chosen:
-            extra = title_hits
-        elif title_hits:
-            extra = title_hits
-        else:
-            ranked = sorted(relevant, key=lambda h: -self.cover(words, h.item.text))
-            extra = [h for h in ranked[:3] if h is ranked[0] or self.cover(words, h.item.text) >= 0.8]
-        for h in extra:
+        # The section's items, items whose titles name the topic, then the best-ranked relevant ones.
+        extra = title_hits + [h for h in relevant if h not in title_hits]
+        for n, h in enumerate(extra):
+            if h not in title_hits and len(chosen) >= SUMMARY_FILL:
+                break
             if len(chosen) >= MAX_SUMMARY_ITEMS:
                 break
             if (h.plan, h.item) not in chosen:

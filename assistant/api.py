@@ -258,7 +258,7 @@ def create_app(assistant, settings: Settings | None = None, ui: bool = True) -> 
     def require_auth(request: Request) -> None:
         if settings.auth_required and not settings.header_ok(request.headers.get("authorization")):
             raise HTTPException(401, "authentication required: Authorization: Bearer <token> or HTTP Basic",
-                                headers={"WWW-Authenticate": 'Bearer, Basic realm="assistant"'})
+                                headers={"WWW-Authenticate": 'Basic realm="assistant", Bearer'})
 
     app = FastAPI(title="工作要点问答助手 API", version=_version(), docs_url=None, redoc_url=None,
                   openapi_url=None, description=__doc__.split("\n\n")[0])

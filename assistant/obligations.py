@@ -31,14 +31,14 @@ _DEADLINE_RE = re.compile(
         r"(?:春季|秋季|春|秋)(?:学期|开学前|开学)|开学前|寒暑假|寒假|暑假|暑期",
     ])
 )
-_NUM = r"\d+(?:\.\d+)?"
+_NUM = r"(?<![第\d.])\d+(?:\.\d+)?"  # not an ordinal (第36个) nor the tail of a longer number
 _UNITS = ("平方米|亩|人次|人|名|万元|亿元|元|个|所|间|套|台|班|学位|项|场|次|家|条|篇|节|课时|张|册|件|辆|"
           "公里|支|座|处|批|期|种|门|户|校|园")
 _TARGET_RE = re.compile(
     "|".join([
         rf"{_NUM}\s*[%％‰](?:以上|以下|以内|左右)?",  # 95%以上
         r"(?<![\d.])\d{1,3}\s*[:：∶]\s*\d{1,3}(?![\d.])",  # 55:45
-        rf"(?<!第){_NUM}\s*(?:万|亿)?(?:{_UNITS})(?:以上|以下|以内|左右)?",  # 33730个, 1870万元, 52100平方米
+        rf"{_NUM}\s*(?:万|亿)?(?:{_UNITS})(?:以上|以下|以内|左右)?",  # 33730个, 1870万元, 52100平方米
     ])
 )
 _CLAUSE_RE = re.compile(r"[^，,。；;！？!?\n]+")
@@ -69,19 +69,19 @@ class Obligation:
     targets: list[Target] = field(default_factory=list)
 
     def row(self) -> list[str]:
-        """The table / CSV row: 编号, 标题, 部分, 牵头, 责任, 期限, 量化目标."""
+        """The table / CSV row, in HEADERS order."""
         return [
             self.number or "-",
             self.title,
-            " > ".join(self.section),
-            "、".join(self.lead_units),
-            "、".join(self.responsible_units),
             "；".join(self.deadlines),
             "；".join(f"{t.value}（{t.clause}）" for t in self.targets),
+            "、".join(self.lead_units),
+            "、".join(self.responsible_units),
+            " > ".join(self.section),
         ]
 
 
-HEADERS = ["编号", "标题", "部分", "牵头单位", "责任单位", "期限", "量化目标"]
+HEADERS = ["编号", "标题", "期限", "量化目标", "牵头单位", "责任单位", "部分"]
 
 
 def _unique(values) -> list[str]:

@@ -7,20 +7,20 @@ thumbs up/down appended to `<data>/feedback.jsonl`, and a CSV export. Nothing is
 """
 from __future__ import annotations
 
+import json
 import os
+import re
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from datetime import datetime, timezone
+from html import escape
+from pathlib import Path
 
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-
-import json  # noqa: E402
-import re  # noqa: E402
-import tempfile  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-import uuid  # noqa: E402
-from datetime import datetime, timezone  # noqa: E402
-from html import escape  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 import gradio as gr  # noqa: E402
 
@@ -165,6 +165,19 @@ def append_feedback(data_dir: Path, record: dict) -> Path:
     return path
 
 
+def _export_dir(max_age: float = 3600) -> Path:
+    """Where CSV exports are written (system temp, which Gradio may serve); exports over an hour old go."""
+    root = Path(tempfile.gettempdir()) / "assistant-export"
+    root.mkdir(exist_ok=True)
+    for old in root.iterdir():
+        try:
+            if time.time() - old.stat().st_mtime > max_age:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            pass
+    return root
+
+
 # ---- the UI --------------------------------------------------------------------------------
 class ChatUI:
     """Event handlers bound to one Assistant (kept as methods so tests can call them directly)."""
@@ -273,8 +286,8 @@ class ChatUI:
         if plan is None:
             return [], None
         rows = obligations.obligations(plan, party or None, bool(only_quantified))
-        folder = Path(tempfile.gettempdir()) / "assistant-export" / uuid.uuid4().hex[:12]
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = _export_dir() / uuid.uuid4().hex[:12]
+        folder.mkdir(parents=True)
         label = re.sub(r"[^\w\u4e00-\u9fff-]+", "_", party or "全部")
         path = folder / f"{plan.id}-{label}.csv"
         path.write_text(obligations.to_csv(rows, plan), encoding="utf-8-sig")
@@ -299,8 +312,8 @@ def build_ui(assistant, data_dir: Path) -> gr.Blocks:
                     with gr.Row():
                         question = gr.Textbox(placeholder="输入问题，回车发送", show_label=False, scale=5,
                                               max_length=500, elem_id="question", submit_btn=False)
-                        send = gr.Button("发送", variant="primary", scale=1, elem_id="send")
-                        clear = gr.Button("清空对话", scale=1, elem_id="clear")
+                        send = gr.Button("发送", variant="primary", scale=1, min_width=80, elem_id="send")
+                        clear = gr.Button("清空对话", scale=1, min_width=80, elem_id="clear")
                     gr.Examples(EXAMPLES, inputs=[question], label="示例问题")
                 with gr.Column(scale=2):
                     gr.Markdown("#### 引用条目")
@@ -312,6 +325,7 @@ def build_ui(assistant, data_dir: Path) -> gr.Blocks:
             send.click(ui.respond, ask_inputs, ask_outputs, api_name="ask")
             question.submit(ui.respond, ask_inputs, ask_outputs, api_visibility="private")
             clear.click(ui.clear, None, [chatbot, turns, detail, question], api_name="clear")
+            chatbot.clear(ui.clear, None, [chatbot, turns, detail, question], api_visibility="private")
             cite_open.click(ui.show_item, [cite_target, turns], detail, js=CITE_JS, api_name="show_item")
             chatbot.like(ui.feedback, [turns], None, api_visibility="private")
 
@@ -321,7 +335,8 @@ def build_ui(assistant, data_dir: Path) -> gr.Blocks:
                 browse_plan = gr.Dropdown(ui.plan_choices(), value="", label="计划", scale=2)
             table = gr.Dataframe(value=ui.browse(), headers=["计划", "部分", "编号", "标题", "牵头单位", "责任单位", "ID"],
                                  datatype=["str", "str", "number", "str", "str", "str", "str"], interactive=False,
-                                 wrap=True, max_height=560, elem_id="browse-table", show_search="search")
+                                 wrap=True, max_height=560, elem_id="browse-table", show_search="search",
+                                 column_widths=["15%", "22%", "6%", "27%", "10%", "14%", "6%"])
             browse_detail = gr.HTML(EMPTY_DETAIL.replace("点击回答中的引用（如「达州市2020·第21项」）", "点击表格中的一行"))
             gr.on([browse_query.submit, browse_plan.change], ui.browse, [browse_query, browse_plan], table,
                   api_name="browse")
@@ -336,7 +351,8 @@ def build_ui(assistant, data_dir: Path) -> gr.Blocks:
                 p_only = gr.Checkbox(False, label="只看有期限或量化指标的条目", scale=2)
             first_rows, first_csv = ui.principal(first_plan, obligations.SCHOOLS, False)
             p_table = gr.Dataframe(value=first_rows, headers=obligations.HEADERS, interactive=False, wrap=True,
-                                   max_height=560, elem_id="principal-table")
+                                   max_height=560, elem_id="principal-table",
+                                   column_widths=["6%", "22%", "12%", "28%", "10%", "12%", "10%"])
             p_csv = gr.DownloadButton("导出 CSV", value=first_csv, elem_id="principal-csv")
             p_plan.change(ui.on_plan, p_plan, p_party, api_visibility="private")
             gr.on([p_plan.change, p_party.change, p_only.change], ui.principal, [p_plan, p_party, p_only],
