@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import time
 
+from .chunks import item_body
 from .models import Item, Plan
 from .retrieval import Filters, Hit, Retriever
 from .scope import Scope, plan_aliases, resolve_scope
@@ -684,10 +685,8 @@ def _adjacent(text: str, parts: list[str]) -> bool:
 
 
 def _body(item: Item) -> str:
-    text = item.text
-    if item.number is not None and text.startswith(item.title):
-        text = text[len(item.title):].lstrip("。 \n")
-    return text.replace("\n", "")
+    """The item's text after its title, as one line."""
+    return item_body(item).replace("\n", "")
 
 
 _CROSS_SCAFFOLD = re.compile(

@@ -241,3 +241,29 @@ def test_markdown_plan_headings_and_bullets(tmp_path):
     assert plan.title == "某市教育局2023年工作要点"
     assert [(i.number, i.title) for i in plan.numbered_items] == [("1", "强化理论武装"), ("2", "加强组织建设")]
     assert read_plan_file(path).startswith("# ")
+
+
+def test_text_layer_pdf_printed_by_chromium_parses_like_the_text(corpus, plans_dir, tmp_path):
+    """A real PDF (Chromium prints the plan to PDF; its text layer is what a scanned-free original has)."""
+    import html
+
+    from playwright.sync_api import sync_playwright
+
+    text = (plans_dir / "hengyang-2022.txt").read_text(encoding="utf-8")
+    page_html = "<html><body style='font-family: WenQuanYi Micro Hei, sans-serif; font-size: 12pt'>" + "".join(
+        f"<p>{html.escape(line) or '&nbsp;'}</p>" for line in text.splitlines()) + "</body></html>"
+    pdf = tmp_path / "衡阳.pdf"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                           "--disable-component-update", "--disable-sync", "--no-first-run"])
+        page = browser.new_page()
+        page.set_content(page_html)
+        page.pdf(path=str(pdf), format="A4")
+        browser.close()
+    plan = load_plan(pdf)
+    original = corpus.plan("hengyang-2022")
+    assert plan.title == original.title and plan.issue_date == original.issue_date
+    assert [(i.number, i.title) for i in plan.numbered_items] == [(i.number, i.title) for i in original.numbered_items]
+    # Lines the PDF wrapped at the page width are joined back into the items' sentences.
+    assert "高标准完成33730个学位建设任务" in plan.item("9").text
