@@ -306,3 +306,10 @@ def test_cli_index_json_and_items_read_back_from_the_index(built_index):
     row = next(r for r in rows if r["plan_id"] == "dazhou-2020" and r["item"] == "23")
     assert row["plan"] == "达州市教育局2020年工作要点" and row["lead_units"] == ["基教科"]
     assert row["section"] == ['四、落实"四轮驱动"重点任务']
+
+
+def test_section_numbers_are_looked_up_exactly(built_index):
+    retriever = open_retriever(built_index[0])
+    hits = retriever.search("永顺计划第三部分包括哪几条", k=5)
+    assert [h.item.id for h in hits[:3]] == ["yongshun-2023:12", "yongshun-2023:13", "yongshun-2023:14"]
+    assert hits[0].signals["exact"] == "第3部分"
