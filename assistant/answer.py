@@ -30,6 +30,7 @@ SUMMARY_ASK = re.compile(r"打算|怎么办|咋办|举措|措施|怎么安排|�
 FACT_WHAT_ASK = re.compile(r"是什么|是啥|叫什么|指什么|是哪些|是哪几")
 FACT_NUMBER_ASK = re.compile(r"哪几个|哪些学校|在哪|哪里|多少|几个|几所|几套|几台|几名|几人|比例|比是|占比|率|达到|控制在|数量|金额|规模|面积|多大|多高|几成|百分|标准|多少钱|几成|几")
 META_ASK = re.compile(r"文号|印发|发文|哪天发|什么时候发|何时发|发布|落款|成文|谁发的|哪个单位发|发给谁|发给哪|主送|下发|文件号")
+JOINT_LEAD_ASK = re.compile(r"(?:联合|共同|两个|多个|几个|两家|多家)(?:科室|单位|部门)?(?:联合|共同)?牵头")
 EXISTS_ASK = re.compile(r"有没有|是否|提没提|有无")
 FACT_TIME_ASK = re.compile(r"什么时候|何时|时间|截止|之前|以前|哪年|几月|期限|时限|多久|年底|年内|前完成|节点|多长")
 ITEM_ASK = re.compile(r"讲什么|讲的|说什么|说的|是什么|是啥|啥内容|什么内容|内容是|写的|写了|讲了|说了|主要|具体|是哪")
@@ -133,6 +134,8 @@ class Engine:
         if scope.section_number and not scope.item_number:
             return "count" if COUNT_ASK.search(q) and not ENUM_ASK.search(q) else "section"
         role = re.search(ROLE_WORDS, q)
+        if JOINT_LEAD_ASK.search(q):
+            return "enumerate"
         if unit and role and (COUNT_ASK.search(q) or ENUM_ASK.search(q) or re.search(r"什么|啥|几", q)):
             return "count" if COUNT_ASK.search(q) else "enumerate"
         if scope.item_number:
@@ -397,6 +400,8 @@ class Engine:
 
     def _enumerate(self, q, scope, unit, hits, follow, context) -> Answer:
         plans = [p for p in self._scoped_plans(scope) if p.has_units]
+        if JOINT_LEAD_ASK.search(q):
+            return self._joint_leads(q, plans, scope)
         if unit is None:
             return self._topic_enumerate(q, scope, unit, hits, follow, context)
         if not plans:
@@ -417,6 +422,18 @@ class Engine:
         cites = [Citation.of(p, i, i.title) for p, i in pairs]
         return Answer(question=q, answer=text, supported=True, kind="enumerate", citations=cites,
                       context={"plan_id": pairs[0][0].id if len({p.id for p, _ in pairs}) == 1 else None, "item_id": None})
+
+    def _joint_leads(self, q: str, plans: list[Plan], scope: Scope) -> Answer:
+        """Items led by two or more units together."""
+        if not plans:
+            names = "、".join(p.title for p in self._scoped_plans(scope))
+            return self._refuse(q, f"{names}没有列出各项工作的牵头科室（单位），无法回答。")
+        pairs = [(p, i) for p in plans for i in p.numbered_items if len(i.lead_units) >= 2]
+        if not pairs:
+            return self._refuse(q, f"{'、'.join(p.title for p in plans)}中没有由两个及以上科室（单位）共同牵头的任务。")
+        lines = [f"{_label(i)}：{'、'.join(i.lead_units)}共同牵头{marker(p, i)}" for p, i in pairs]
+        return Answer(question=q, answer=f"由两个及以上科室（单位）共同牵头的共{len(pairs)}项：\n" + "\n".join(lines),
+                      supported=True, kind="enumerate", citations=[Citation.of(p, i, i.title) for p, i in pairs])
 
     def _count(self, q, scope, unit, hits, follow, context) -> Answer:
         plans = self._scoped_plans(scope)
@@ -454,7 +471,7 @@ class Engine:
                       citations=[Citation.of(plan, last, last.title)], context={"plan_id": plan.id, "item_id": None})
 
     # cross-plan: "哪些计划提到县管校聘"; topic enumeration: "永顺要点哪几条提到控辍保学"
-    def _mentions(self, q: str, scope: Scope, unit: str | None, hits: list[Hit]) -> tuple[str, list[str], list]:
+    def _mentions(self, q: str, scope: Scope, unit: str | None, hits: list[Hit]) -> tuple[str, list[str], list, bool]:
         """Every record in scope that mentions the question's topic: the term verbatim (quotes
         ignored), or nearly all of its weighted topic words."""
         term = _cross_term(q)
@@ -475,10 +492,16 @@ class Engine:
                 else:
                     continue
                 matches.append((p, i, s))
-        return term, words, matches
+        verbatim = bool(matches)
+        if not matches:
+            # No record names the topic outright: the retrieved records that do cover its words.
+            for h in self._relevant(hits, words)[:MAX_SUMMARY_ITEMS]:
+                best = best_sentences(_body(h.item), words, limit=1, weight=self.weight)
+                matches.append((h.plan, h.item, self._focus(best[0], words, 80) if best else h.item.title))
+        return term, words, matches, verbatim
 
     def _cross_plan(self, q, scope, unit, hits, follow, context) -> Answer:
-        term, words, matches = self._mentions(q, scope, unit, hits)
+        term, words, matches, verbatim = self._mentions(q, scope, unit, hits)
         if not matches:
             return self._not_found(q, scope, words)
         plans = self._scoped_plans(scope)
@@ -492,18 +515,22 @@ class Engine:
             lines.append(f"{p.title}：" + "；".join(parts))
             cites += [Citation.of(p, i, s) for _, i, s in rows]
         missing = [p.title for p in plans if p.id not in by_plan]
-        text = f"{len(by_plan)}份计划提到{term or '、'.join(words)}：\n" + "\n".join(lines)
+        verb = "提到" if verbatim else "有与之相关的内容："
+        text = f"{len(by_plan)}份计划{verb}{term or '、'.join(words)}：\n" + "\n".join(lines) if verbatim else \
+            f"没有计划原文写到“{term or '、'.join(words)}”，{len(by_plan)}份计划有相关内容：\n" + "\n".join(lines)
         if missing and len(plans) > 1:
             text += f"\n{'、'.join(missing)}未提及。"
         return Answer(question=q, answer=text, supported=True, kind="cross_plan", citations=cites)
 
     def _topic_enumerate(self, q, scope, unit, hits, follow, context) -> Answer:
-        term, words, matches = self._mentions(q, scope, unit, hits)
+        term, words, matches, verbatim = self._mentions(q, scope, unit, hits)
         if not matches:
             return self._not_found(q, scope, words)
         lines = [f"{p.title}{_label(i)}：{s}{marker(p, i)}" for p, i, s in matches]
         cites = [Citation.of(p, i, s) for p, i, s in matches]
-        text = f"提到{term or '、'.join(words)}的共{len(matches)}处：\n" + "\n".join(lines)
+        topic = term or "、".join(words)
+        head = f"提到{topic}的共{len(matches)}处：" if verbatim else f"没有条目原文写到“{topic}”，相关的共{len(matches)}处："
+        text = head + "\n" + "\n".join(lines)
         return Answer(question=q, answer=text, supported=True, kind="enumerate", citations=cites)
 
     # summaries: "衡阳在教师队伍方面有哪些举措"

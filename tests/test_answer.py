@@ -206,3 +206,15 @@ def test_ask_cli_single_and_batch(built_index, tmp_path):
     assert "bad input line" in rows[1]["error"] and rows[1]["line"] == 2
     assert rows[2]["error"] == "question is empty"
     assert rows[3]["citations"][0]["item"] == "17"
+
+
+def test_jointly_led_items_are_listed_from_the_records(assistant, corpus):
+    ans = assistant.ask("达州哪些事项是两个科室联合牵头的？")
+    expected = [("dazhou-2020", i.number) for i in corpus.plan("dazhou-2020").numbered_items if len(i.lead_units) > 1]
+    assert ans.kind == "enumerate" and cited(ans) == expected == [("dazhou-2020", "6"), ("dazhou-2020", "10"), ("dazhou-2020", "18")]
+
+
+def test_topic_named_in_other_words_lists_related_items_and_says_so(assistant):
+    ans = assistant.ask("邵东计划里哪些条目涉及残疾孩子入学")
+    assert ans.supported and "没有条目原文写到" in ans.answer
+    assert cited(ans) == [("shaodong-2020", "10"), ("shaodong-2020", "25")]
