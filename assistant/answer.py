@@ -28,7 +28,8 @@ CROSS_ASK = re.compile(r"(?:哪些|哪几|几|各|每|所有|全部|这些|[二�
 MENTION_ASK = re.compile(r"提到|提及|涉及|写到|说到|讲到|出现|包含|有关|相关|关于|提了|提过|有没有提|是否提")
 SUMMARY_ASK = re.compile(r"打算|怎么办|咋办|举措|措施|怎么安排|如何安排|做些什么|干什么|做什么|主要工作|什么安排|哪些安排|概括|总结|重点|怎么做|咋做|哪些工作|做哪些|怎么搞|怎么抓|哪些方面|什么工作|怎么推进|如何推进|有什么要求|什么要求|怎么要求")
 FACT_WHAT_ASK = re.compile(r"是什么|是啥|叫什么|指什么|是哪些|是哪几")
-FACT_NUMBER_ASK = re.compile(r"哪几个|哪些学校|在哪|哪里|多少|几个|几所|几套|几台|几名|几人|比例|比是|占比|率|达到|控制在|数量|金额|规模|面积|多大|多高|几成|百分|标准|多少钱|几成|几")
+FACT_WHERE_ASK = re.compile(r"哪几个|哪些学校|在哪|哪里|哪几所|哪些地方")
+FACT_NUMBER_ASK = re.compile(r"多少|几个|几所|几套|几台|几名|几人|比例|比是|占比|率|达到|控制在|数量|金额|规模|面积|多大|多高|几成|百分|标准|多少钱|几成|几")
 META_ASK = re.compile(r"文号|印发|发文|哪天发|什么时候发|何时发|发布|落款|成文|谁发的|哪个单位发|发给谁|发给哪|主送|下发|文件号")
 JOINT_LEAD_ASK = re.compile(r"(?:联合|共同|两个|多个|几个|两家|多家)(?:科室|单位|部门)?(?:联合|共同)?牵头")
 EXISTS_ASK = re.compile(r"有没有|是否|提没提|有无")
@@ -153,7 +154,7 @@ class Engine:
             return "cross_plan"
         if MENTION_ASK.search(q) and (ENUM_ASK.search(q) or EXISTS_ASK.search(q)):
             return "enumerate"
-        if FACT_TIME_ASK.search(q) or FACT_NUMBER_ASK.search(q):
+        if FACT_TIME_ASK.search(q) or FACT_NUMBER_ASK.search(q) or FACT_WHERE_ASK.search(q):
             return "fact"
         if SUMMARY_ASK.search(q) or (ENUM_ASK.search(q) and not FACT_WHAT_ASK.search(q)):
             return "summary"
@@ -584,7 +585,7 @@ class Engine:
         if follow and context.get("item_id") in self.r.records and FOLLOW_REF.search(q):
             candidates.append(self.r.records[context["item_id"]])
         relevant = self._relevant(hits, words)
-        candidates += [(h.plan, h.item) for h in relevant[:3] if (h.plan, h.item) not in candidates]
+        candidates += [(h.plan, h.item) for h in relevant[:5 if want_number else 3] if (h.plan, h.item) not in candidates]
         if not candidates:
             return self._not_found(q, scope, words)
         parts = _question_parts(q)
@@ -600,14 +601,18 @@ class Engine:
             if not quotes:
                 continue
             score = self.cover(words, "".join(quotes)) - 0.15 * rank
-            if want_number and not any(re.search(r"\d|[一二三四五六七八九十百千万]", s) for s in quotes):
-                score -= 0.3
+            if want_number and not want_time and any(_has_figure(x) for x in quotes):
+                score += 1.0  # a figure was asked for: candidates that state one come first
             if score > best_score:
                 best_pair, best_quotes, best_score = (p, i), quotes, score
         if best_pair is None:
             p, i = candidates[0]
             best_pair, best_quotes = (p, i), [i.title]
         plan, item = best_pair
+        if want_number and not want_time and not any(_has_figure(x) for x in best_quotes):
+            # Asked for a figure the plan does not give: say so rather than quote around it.
+            topic = "、".join(words) or "这个问题"
+            return self._refuse(q, f"{plan.title}中没有写明{topic}的具体数字，无法回答。")
         order = {sent: n for n, sent in enumerate(sentences(item.text))}
         best_quotes.sort(key=lambda x: order.get(x, 0))
         focused = [self._focus(x, words) for x in best_quotes]
@@ -698,6 +703,14 @@ def _date_cn(iso: str) -> str:
     parts = iso.split("-")
     out = f"{parts[0]}年{int(parts[1])}月" if len(parts) > 1 else f"{parts[0]}年"
     return out + (f"{int(parts[2])}日" if len(parts) > 2 else "")
+
+
+def _has_figure(sentence: str) -> bool:
+    """A number other than a year: 10000个, 95%, 55:45, 三分之一, 1至2项."""
+    from .text import NUMBER_RE
+
+    stripped = re.sub(r"(?:19|20)\d{2}\s*年(?:底|内|前)?", "", sentence)
+    return bool(NUMBER_RE.search(stripped) or re.search(r"\d|[一二三四五六七八九十两]+分之|[一二三四五六七八九十两百千万]+[个所项人名次套台条]", stripped))
 
 
 def _question_parts(q: str) -> list[str]:

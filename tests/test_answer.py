@@ -218,3 +218,15 @@ def test_topic_named_in_other_words_lists_related_items_and_says_so(assistant):
     ans = assistant.ask("邵东计划里哪些条目涉及残疾孩子入学")
     assert ans.supported and "没有条目原文写到" in ans.answer
     assert cited(ans) == [("shaodong-2020", "10"), ("shaodong-2020", "25")]
+
+
+def test_a_figure_the_plan_does_not_give_is_not_quoted_around(assistant):
+    ans = assistant.ask("达州的教师绩效工资每月发多少钱")
+    assert not ans.supported and ans.citations == []
+    assert "没有写明" in ans.answer
+
+
+def test_where_questions_quote_the_names(assistant):
+    ans = assistant.ask("衡阳哪些学校要加快搬迁或新建")
+    assert cited(ans) == [("hengyang-2022", "9")]
+    assert "十七中" in ans.answer and "衡钢中学" in ans.answer
