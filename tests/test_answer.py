@@ -230,3 +230,14 @@ def test_where_questions_quote_the_names(assistant):
     ans = assistant.ask("衡阳哪些学校要加快搬迁或新建")
     assert cited(ans) == [("hengyang-2022", "9")]
     assert "十七中" in ans.answer and "衡钢中学" in ans.answer
+
+
+def test_an_over_broad_mention_question_stays_within_the_answer_budget(assistant):
+    from assistant.answer import ANSWER_TOKEN_BUDGET, answer_tokens
+
+    ans = assistant.ask("哪些计划提到教师")
+    assert ans.kind == "cross_plan" and ans.supported
+    assert answer_tokens(ans.answer) <= ANSWER_TOKEN_BUDGET
+    assert "篇幅所限只列出前" in ans.answer and "4份计划提到教师" in ans.answer
+    # Only what is shown is cited, and everything shown is cited (checked by the facade).
+    assert len(ans.citations) == ans.answer.count("〔")
