@@ -636,23 +636,28 @@ class Engine:
             return self._refuse(q, f"{plan.title}中没有写明{topic}的具体数字，无法回答。")
         order = {sent: n for n, sent in enumerate(sentences(item.text))}
         best_quotes.sort(key=lambda x: order.get(x, 0))
-        focused = [self._focus(x, words) for x in best_quotes]
+        focused = [self._focus(x, words, prefer_figures=want_number) for x in best_quotes]
         quote = "……".join(focused) if len(focused) > 1 and not _adjacent(item.text, focused) else "".join(focused)
         label = f"第{item.number}项「{item.title}」" if item.number else f"「{item.title}」"
         text = f"据{plan.title}{label}：{quote}{marker(plan, item)}"
         return Answer(question=q, answer=text, supported=True, kind="fact",
                       citations=[Citation.of(plan, item, quote)], context={"plan_id": plan.id, "item_id": item.id})
 
-    def _focus(self, sentence: str, words: list[str], limit: int = 120) -> str:
+    def _focus(self, sentence: str, words: list[str], limit: int = 120, prefer_figures: bool = False) -> str:
         """A long sentence cut down to the clauses that carry the topic words (and numbers)."""
         if len(sentence) <= limit:
             return sentence
         parts = clauses(sentence)
-        keep = [n for n, c in enumerate(parts) if any(w in c for w in words) or re.search(r"\d", c)]
+        keep = [n for n, c in enumerate(parts) if any(w in _flat(c) for w in words) or re.search(r"\d", c)]
         if not keep:
             return trim(sentence, limit).rstrip("……")
+
+        def value(n: int) -> float:
+            score = sum(self.weight(w) for w in words if w in _flat(parts[n]))
+            return score + (3.0 if prefer_figures and _has_figure(parts[n]) else 0.0)
+
         picked, size = [], 0
-        for n in sorted(keep, key=lambda n: -sum(self.weight(w) for w in words if w in parts[n])):
+        for n in sorted(keep, key=lambda n: (-value(n), n)):
             if size + len(parts[n]) > limit and picked:
                 continue
             picked.append(n)
@@ -699,8 +704,13 @@ def _is_noise(word: str) -> bool:
 _QUOTE_CHARS = re.compile(r"[“”\"'‘’「」『』\s]")
 
 
+_ABBREVIATED_RE = re.compile(r"[(（]([\u4e00-\u9fff])(?:、([\u4e00-\u9fff]))?[)）]")
+
+
 def _flat(text: str) -> str:
-    """Text without quote marks or whitespace, for verbatim matching ("1+X"证书 ~ 1+X证书)."""
+    """Text for verbatim matching: no quote marks or whitespace ("1+X"证书 ~ 1+X证书), and
+    abbreviated coordination written out (新改(扩、建) ~ 新改扩建, 改(扩)建 ~ 改扩建)."""
+    text = _ABBREVIATED_RE.sub(lambda m: m.group(1) + (m.group(2) or ""), text)
     return _QUOTE_CHARS.sub("", text)
 
 
