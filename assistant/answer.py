@@ -12,7 +12,7 @@ import time
 
 from .chunks import item_body
 from .models import Item, Plan
-from .retrieval import Filters, Hit, Retriever
+from .retrieval import Hit, Retriever
 from .scope import Scope, plan_aliases, resolve_scope
 from .service import Answer, Citation, marker
 from .text import best_sentences, clauses, coverage, keywords, sentences, trim
@@ -20,7 +20,6 @@ from . import units as unitlib
 
 ROLE_WORDS = r"(?:牵头|负责(?!制|人)|主责|配合|责任科室|责任单位|哪个科室|哪个单位|哪些科室|哪些单位|哪个部门|哪些部门|谁管|谁负责|谁来|由谁|归谁|归哪|哪个股室|协办|参与)"
 RESPONSIBLE_ASK = re.compile(r"配合|责任科室|责任单位|参与|协办|协助|协同|哪些科室|哪些单位|哪些部门")
-LEAD_ASK = re.compile(r"牵头|主责|谁管|谁负责|归谁|归哪|由谁|哪个科室|哪个单位|哪个部门|负责(?!制|人)")
 COUNT_ASK = re.compile(r"(?<!哪)(?:多少项|几项|多少条|几条|多少个任务|几个任务|多少件|几大部分|几个部分|多少部分|几大块|几部分|几大项|多少个部分|多少个方面|几个方面|几大方面)|一共|总共|共有")
 SECTION_COUNT_ASK = re.compile(r"几大部分|几个部分|多少部分|几大块|几部分|几大项|多少个部分|多少个方面|几个方面|几大方面")
 ENUM_ASK = re.compile(r"哪些|哪几|列出|列一下|分别|都有什么|有什么|清单")
@@ -34,7 +33,6 @@ META_ASK = re.compile(r"文号|印发|发文|哪天发|什么时候发|何时发
 JOINT_LEAD_ASK = re.compile(r"(?:联合|共同|两个|多个|几个|两家|多家)(?:科室|单位|部门)?(?:联合|共同)?牵头")
 EXISTS_ASK = re.compile(r"有没有|是否|提没提|有无")
 FACT_TIME_ASK = re.compile(r"什么时候|何时|时间|截止|之前|以前|哪年|几月|期限|时限|多久|年底|年内|前完成|节点|多长")
-ITEM_ASK = re.compile(r"讲什么|讲的|说什么|说的|是什么|是啥|啥内容|什么内容|内容是|写的|写了|讲了|说了|主要|具体|是哪")
 FOLLOW_REF = re.compile(r"^(?:那|那么|那这|这|它|该|其)|它|这项|该项|这一项|这条|该条|那项|那条|上面|刚才|这个任务|这件事|这些")
 SECTION_REF = re.compile(r"部分|板块|那块|这块|大块|大项|篇")
 QUOTED = re.compile(r"[“\"「『《]([^”\"」』》]{2,20})[”\"」』》]")
@@ -225,10 +223,6 @@ class Engine:
         have = [p for p in self.r.plans if not scope.places or p.place in scope.places]
         years = "、".join(f"{p.title}" for p in have)
         return self._refuse(q, f"现有计划中没有{named}{scope.unknown_year}年的工作要点。" + (f"收录的是：{years}。" if years else ""))
-
-    def _plan_for_lookup(self, scope: Scope, context: dict) -> list[Plan]:
-        plans = self._scoped_plans(scope)
-        return plans
 
     # plan metadata: "这个文件哪天印发的？文号多少"
     def _meta(self, q, scope, unit, hits, follow, context) -> Answer:

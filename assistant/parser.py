@@ -286,7 +286,6 @@ def parse_plan(text: str, source: str, plan_id: str | None = None) -> Plan:
     warnings: list[str] = []
     title_idx = find_title(lines)
     if title_idx is None:
-        first = next((i for i, ln in enumerate(lines) if ln.text), 0)
         title_idx = -1
         full_title = ""
         warnings.append("no title line ending in 工作要点 found; title taken from the file name")

@@ -1,9 +1,7 @@
 """Hybrid retrieval over the item index: exact look-ups, BM25 and dense vectors fused by RRF."""
 from __future__ import annotations
 
-import json
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 

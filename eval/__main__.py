@@ -129,7 +129,7 @@ METHOD_NOTES = """\
 
 
 def report_markdown(results: dict, meta: dict, ragas: dict) -> str:
-    lines = [f"# Evaluation report", "", f"Date: {meta['date']}  ", f"Gold: `{meta['gold']}` — "
+    lines = ["# Evaluation report", "", f"Date: {meta['date']}  ", f"Gold: `{meta['gold']}` — "
              f"{meta['n']} questions{' (subset: ' + meta['subset'] + ')' if meta.get('subset') else ''}  ",
              f"Index: `{meta['index']}` (build {meta.get('build') or '?'})  ",
              f"Machine: {meta['machine']}", "", "## Systems", "", score.summary_table(results, markdown=True), "",
