@@ -49,8 +49,8 @@ class Engine:
 
     def __init__(self, retriever: Retriever):
         self.r = retriever
+        self._build: str | None = None  # the index build the derived tables below belong to
         self._df: dict[str, int] = {}
-        self._df_build: str | None = None
 
     def weight(self, word: str) -> float:
         """IDF of a word over the records: rare topic words count more than common ones.
@@ -58,13 +58,28 @@ class Engine:
         A word no record contains weighs most: a question about it is not answered by the plans."""
         import math
 
-        if self._df_build != self.r.manifest.build_id:
-            self._df, self._df_build = {}, self.r.manifest.build_id
-            self._haystacks = [_flat(i.title + i.text + "".join(i.section)) for _, i in self.r.records.values()]
+        self._sync()
         if word not in self._df:
             self._df[word] = sum(1 for h in self._haystacks if word in h)
         n = len(self._haystacks)
         return math.log((n + 1) / (self._df[word] + 1)) + 0.2
+
+    def _sync(self) -> None:
+        """Tables derived from the records, computed once per index build, not per question."""
+        if self._build == self.r.manifest.build_id:
+            return
+        self._df = {}
+        self._haystacks = [_flat(i.title + i.text + "".join(i.section)) for _, i in self.r.records.values()]
+        names = set(unitlib.all_aliases()) | set(unitlib.all_known_units())
+        for p in self.r.plans:
+            for i in p.items:
+                names.update(i.lead_units + i.responsible_units)
+        self._unit_names = sorted((n for n in names if len(n) >= 2), key=len, reverse=True)
+        self._place_words: set[str] = set()
+        for p in self.r.plans:
+            self._place_words.update(plan_aliases(p))
+            self._place_words.update(a[:2] for a in plan_aliases(p))
+        self._build = self.r.manifest.build_id
 
     def cover(self, words: list[str], text: str) -> float:
         """IDF-weighted share of topic words in a text. A word the plans contain must appear verbatim;
@@ -117,14 +132,9 @@ class Engine:
     # ---- reading the question -------------------------------------------------------------
     def _unit_in(self, question: str) -> str | None:
         """A unit named in the question (canonical name), longest match first."""
-        names = set(unitlib.all_aliases()) | set(unitlib.all_known_units())
-        for p in self.r.plans:
-            for i in p.items:
-                names.update(i.lead_units + i.responsible_units)
-        for name in sorted(names, key=len, reverse=True):
-            if len(name) >= 2 and name in question:
-                return unitlib.normalise_unit(name)
-        return None
+        self._sync()
+        name = next((n for n in self._unit_names if n in question), None)
+        return unitlib.normalise_unit(name) if name else None
 
     def _kind(self, q: str, scope: Scope, unit: str | None, follow: bool, context: dict, cross: bool) -> str:
         if scope.out_of_corpus:
@@ -173,10 +183,8 @@ class Engine:
 
         Fragments jieba guesses for unknown strings ("圈要", "比要") are split or dropped, so they
         cannot make a real question look unanswerable."""
-        drop = set()
-        for p in self.r.plans:
-            drop.update(plan_aliases(p))
-            drop.update(a[:2] for a in plan_aliases(p))
+        self._sync()
+        drop = set(self._place_words)
         if unit:
             drop.add(unit)
         out: list[str] = []

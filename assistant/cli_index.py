@@ -1,18 +1,14 @@
 """CLI commands over the index and the answerer: index, search, ask."""
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
 from pathlib import Path
 
+from .cli import _print_json as _json
 from .corpus import DEFAULT_CORPUS
 from .store import DEFAULT_INDEX, IndexStore, IndexUnavailable
-
-
-def _json(data) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
 
 
 def cmd_index(args) -> int:

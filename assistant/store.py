@@ -14,6 +14,7 @@ that dies half way leaves the previous index fully usable, and readers never see
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -111,8 +112,6 @@ class IndexStore:
         self.chroma_url = chroma_url or os.environ.get("ASSISTANT_CHROMA_URL") or None
         self._client = None
         # Collections are named per index folder, so several indexes can share one Chroma server.
-        import hashlib
-
         self.prefix = "items_" + hashlib.sha1(str(self.root.resolve()).encode()).hexdigest()[:8] + "_"
 
     # ---- reading -------------------------------------------------------------------------
@@ -164,22 +163,16 @@ class IndexStore:
             return True
         if embedder_name and manifest.embedder != embedder_name:
             return True
-        from .corpus import DEFAULT_CORPUS, plan_files
-        import hashlib
+        from .corpus import DEFAULT_CORPUS
 
-        folder = Path(corpus_dir) if corpus_dir else DEFAULT_CORPUS
-        sources = {}
-        for path in plan_files(folder):
-            sources[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
+        sources = source_hashes(Path(corpus_dir) if corpus_dir else DEFAULT_CORPUS)
         return sources != manifest.sources
 
     # ---- building ------------------------------------------------------------------------
     def build(self, corpus_dir: Path | str | None = None, embedder=None, rebuild: bool = False,
               progress: bool | None = None, log=None) -> BuildReport:
         """Parse the corpus and bring the index up to date; returns what was done."""
-        import hashlib
-
-        from .corpus import DEFAULT_CORPUS, plan_files
+        from .corpus import DEFAULT_CORPUS
         from .embeddings import get_embedder
 
         started = time.perf_counter()
@@ -203,7 +196,7 @@ class IndexStore:
                 if old.source in failed and all(p.id != old.id for p in plans):
                     plans.append(old)
                     report.kept_from_previous.append(old.source)
-        sources = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in plan_files(folder)}
+        sources = source_hashes(folder)
         for name in report.kept_from_previous:
             sources[name] = previous.sources.get(name, sources.get(name, ""))
         if not plans:
@@ -339,9 +332,14 @@ class IndexStore:
                     pass
 
 
-def _chunk_hash(embedder_name: str, chunk: Chunk) -> str:
-    import hashlib
+def source_hashes(folder: Path) -> dict[str, str]:
+    """Content hash of every plan file in a corpus folder, by file name."""
+    from .corpus import plan_files
 
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in plan_files(folder)}
+
+
+def _chunk_hash(embedder_name: str, chunk: Chunk) -> str:
     meta = json.dumps(chunk.metadata, ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(f"{embedder_name}\n{chunk.text}\n{meta}".encode("utf-8")).hexdigest()
 
