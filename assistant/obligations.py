@@ -16,6 +16,10 @@ from .models import Item, Plan
 
 SCHOOLS = "学校（各校）"
 ALL = ""  # no party filter: every record of the plan
+# Spreadsheets run a cell starting with these as a formula (=HYPERLINK(…), +cmd|…, @SUM…): OWASP's
+# CSV-injection advice is to prefix such a cell with a single quote so it is shown as text.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+NO_NUMBER = "-"  # the placeholder for an unnumbered record: plain text, left as it is
 
 _CN = "一二三四五六七八九十"
 _DEADLINE_RE = re.compile(
@@ -71,7 +75,7 @@ class Obligation:
     def row(self) -> list[str]:
         """The table / CSV row, in HEADERS order."""
         return [
-            self.number or "-",
+            self.number or NO_NUMBER,
             self.title,
             "；".join(self.deadlines),
             "；".join(f"{t.value}（{t.clause}）" for t in self.targets),
@@ -155,11 +159,19 @@ def obligations(plan: Plan, party: str | None = None, only_quantified: bool = Fa
     return rows
 
 
+def safe_cell(value: str) -> str:
+    """A CSV cell a spreadsheet shows as text, never evaluates."""
+    if value != NO_NUMBER and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
 def to_csv(rows: list[Obligation], plan: Plan | None = None) -> str:
     """CSV text (header + one row per obligation); a leading 计划 column when `plan` is given."""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    # RFC 4180 line ends: with "\n" alone a bare CR inside a cell would go unquoted and split the row.
+    writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow((["计划"] if plan else []) + HEADERS)
     for ob in rows:
-        writer.writerow(([plan.title] if plan else []) + ob.row())
+        writer.writerow([safe_cell(c) for c in ([plan.title] if plan else []) + ob.row()])
     return buf.getvalue()

@@ -115,3 +115,23 @@ def test_shipped_plans(corpus):
     led = ob.obligations(dazhou, "市后勤与资助中心")
     assert "21" in [o.number for o in led]
     assert all("市后勤与资助中心" in o.lead_units + o.responsible_units or o.number is None for o in led)
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_quoted():
+    """OWASP CSV injection: a title, unit or plan name starting with = + - @ TAB CR is exported as text."""
+    hostile = ["=HYPERLINK(\"http://x.example\",\"点击\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)",
+               "\t=1+1", "\r=1+1"]
+    items = [Item("p-2020", str(n), title, ["一、资源"], f"各学校年内完成{title}",
+                  lead_units=[hostile[(n + 1) % len(hostile)]], seq=n)
+             for n, title in enumerate(hostile, 1)]
+    items.append(Item("p-2020", None, "总体要求", [], "各学校年内完成", seq=99))
+    plan = Plan(id="p-2020", title="=cmd|' /C notepad'!A0", issuer="某市教育局", year=2020, source="p.txt",
+                items=items)
+    rows = list(csv.reader(io.StringIO(ob.to_csv(ob.obligations(plan), plan), newline="")))[1:]
+    assert len(rows) == len(hostile) + 1
+    for row, title in zip(rows, hostile):
+        assert row[0] == "'=cmd|' /C notepad'!A0"
+        assert row[2] == "'" + title
+        assert row[5].startswith("'")
+        assert not [c for c in row if c[:1] in ("=", "+", "@", "\t", "\r") or (c[:1] == "-" and c != "-")]
+    assert rows[-1][1] == "-"  # the unnumbered record's placeholder is plain text
