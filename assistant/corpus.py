@@ -1,10 +1,11 @@
 """Loading a folder of plan files: every readable plan parsed, every unreadable one reported."""
 from __future__ import annotations
 
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .loaders import SUPPORTED_SUFFIXES, PlanFileError, read_plan_file
+from .loaders import SUPPORTED_SUFFIXES, PlanFileError, file_kind, read_plan_file
 from .models import Plan
 from .parser import parse_plan
 
@@ -22,13 +23,48 @@ class Corpus:
         return next((p for p in self.plans if p.id == plan_id), None)
 
 
+NOT_PLANS = {"README", "NOTES"}
+
+
+def _is_candidate(path: Path) -> bool:
+    return path.suffix.lower() in SUPPORTED_SUFFIXES and path.stem.upper() not in NOT_PLANS
+
+
+def scan_folder(folder: Path) -> tuple[list[Path], list[PlanFileError]]:
+    """Plan files of a folder (sorted by name), and the entries skipped with the reason.
+
+    Only regular files that live in the folder itself are read. A symlink is never followed (it
+    could publish any file the service can read), nor is a FIFO or device opened. Hidden files and
+    notes like README are skipped silently; a skipped symlink is reported whatever its name.
+    """
+    root = folder.resolve()
+    files: list[Path] = []
+    skipped: list[PlanFileError] = []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith("."):
+            continue
+        try:
+            mode = path.lstat().st_mode
+        except OSError as exc:  # vanished while listing
+            skipped.append(PlanFileError(path, f"cannot read ({exc.strerror})"))
+            continue
+        if stat.S_ISLNK(mode):
+            skipped.append(PlanFileError(path, "symbolic link (not followed: only regular files inside the "
+                                               "corpus folder are read)"))
+        elif not _is_candidate(path):
+            continue
+        elif not stat.S_ISREG(mode):
+            skipped.append(PlanFileError(path, f"not a regular file ({file_kind(mode)})"))
+        elif path.resolve().parent != root:  # cannot happen without links; kept as a last guard
+            skipped.append(PlanFileError(path, "outside the corpus folder"))
+        else:
+            files.append(path)
+    return files, skipped
+
+
 def plan_files(folder: Path) -> list[Path]:
-    """Plan files in a folder (sorted by name); hidden files and notes like README skipped."""
-    return sorted(
-        p for p in folder.iterdir()
-        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in SUPPORTED_SUFFIXES
-        and p.stem.upper() not in {"README", "NOTES"}
-    )
+    """Plan files in a folder (sorted by name): regular files only; see scan_folder."""
+    return scan_folder(folder)[0]
 
 
 def load_plan(path: Path) -> Plan:
@@ -46,11 +82,15 @@ def load_corpus(folder: Path | str | None = None) -> Corpus:
     if not folder.is_dir():
         raise FileNotFoundError(f"corpus folder not found: {folder}")
     corpus = Corpus()
-    for path in plan_files(folder):
+    files, corpus.errors = scan_folder(folder)
+    for path in files:
         try:
             corpus.plans.append(load_plan(path))
         except PlanFileError as exc:
             corpus.errors.append(exc)
+        except Exception as exc:  # a hostile file must not stop the others (parsers raise many types)
+            corpus.errors.append(PlanFileError(path, f"cannot parse ({exc.__class__.__name__}: {exc})"))
+    corpus.errors.sort(key=lambda e: Path(e.path).name)
     _dedupe_ids(corpus.plans)
     return corpus
 

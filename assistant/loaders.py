@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import codecs
+import io
+import os
+import stat
 from pathlib import Path
 
 TEXT_SUFFIXES = {".txt", ".md", ".text", ".markdown"}
@@ -64,7 +67,7 @@ def _looks_chinese(text: str) -> bool:
     return cjk >= 2 and controls <= len(text) // 100
 
 
-def read_docx(path: Path) -> str:
+def read_docx(path: Path, stream=None) -> str:
     """Paragraphs and table rows of a .docx, in document order, one per line."""
     import docx  # python-docx
     from docx.document import Document as _Document
@@ -73,7 +76,7 @@ def read_docx(path: Path) -> str:
     from docx.text.paragraph import Paragraph
 
     try:
-        document: _Document = docx.Document(str(path))
+        document: _Document = docx.Document(stream if stream is not None else str(path))
     except Exception as exc:  # python-docx raises several types for a broken zip/xml
         raise PlanFileError(path, f"not a readable .docx ({exc.__class__.__name__}: {exc})") from exc
     lines: list[str] = []
@@ -117,13 +120,13 @@ def _table_lines(table) -> list[str]:
     return out
 
 
-def read_pdf(path: Path) -> str:
+def read_pdf(path: Path, stream=None) -> str:
     """The text layer of a PDF, page after page."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
     try:
-        reader = PdfReader(str(path))
+        reader = PdfReader(stream if stream is not None else str(path))
         pages = [page.extract_text() or "" for page in reader.pages]
     except (PdfReadError, ValueError, KeyError, OSError) as exc:
         raise PlanFileError(path, f"not a readable PDF ({exc})") from exc
@@ -133,29 +136,56 @@ def read_pdf(path: Path) -> str:
     return text
 
 
+def file_kind(mode: int) -> str:
+    """What a non-regular directory entry is, in words for the skip report."""
+    for test, name in ((stat.S_ISLNK, "symbolic link"), (stat.S_ISDIR, "folder"), (stat.S_ISFIFO, "named pipe"),
+                       (stat.S_ISSOCK, "socket"), (stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device")):
+        if test(mode):
+            return name
+    return "special file"
+
+
+def read_regular_bytes(path: Path | str) -> bytes:
+    """The bytes of a regular file, never following a symlink nor blocking on a FIFO or device.
+
+    The checks are made on the opened descriptor (O_NOFOLLOW, then fstat), so a file swapped for a
+    symlink between listing the folder and reading it is refused too.
+    """
+    path = Path(path)
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if path.is_symlink():
+            raise PlanFileError(path, "symbolic link (not followed)") from exc
+        raise PlanFileError(path, f"cannot open ({exc.strerror})") from exc
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fh.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise PlanFileError(path, f"not a regular file ({file_kind(info.st_mode)})")
+        if info.st_size == 0:
+            raise PlanFileError(path, "empty file")
+        if info.st_size > MAX_FILE_BYTES:
+            raise PlanFileError(path, f"file too large ({info.st_size // (1024 * 1024)} MB; "
+                                      f"limit {MAX_FILE_BYTES // (1024 * 1024)} MB)")
+        try:
+            return fh.read(MAX_FILE_BYTES + 1)
+        except OSError as exc:
+            raise PlanFileError(path, f"cannot read ({exc.strerror})") from exc
+
+
 def read_plan_file(path: Path | str) -> str:
     """The text of one plan file, whatever its supported format; PlanFileError otherwise."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise PlanFileError(path, f"unsupported file type '{suffix or '(none)'}' (use .txt, .md, .docx or .pdf)")
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise PlanFileError(path, f"cannot open ({exc.strerror})") from exc
-    if size == 0:
-        raise PlanFileError(path, "empty file")
-    if size > MAX_FILE_BYTES:
-        raise PlanFileError(path, f"file too large ({size // (1024 * 1024)} MB; limit {MAX_FILE_BYTES // (1024 * 1024)} MB)")
+    data = read_regular_bytes(path)
     if suffix == ".docx":
-        text = read_docx(path)
+        text = read_docx(path, io.BytesIO(data))
     elif suffix == ".pdf":
-        text = read_pdf(path)
+        text = read_pdf(path, io.BytesIO(data))
     else:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise PlanFileError(path, f"cannot read ({exc.strerror})") from exc
         text = decode_bytes(data, path.name)
     if not text.strip():
         raise PlanFileError(path, "no text in file")

@@ -335,8 +335,15 @@ class IndexStore:
 def source_hashes(folder: Path) -> dict[str, str]:
     """Content hash of every plan file in a corpus folder, by file name."""
     from .corpus import plan_files
+    from .loaders import PlanFileError, read_regular_bytes
 
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in plan_files(folder)}
+    hashes = {}
+    for path in plan_files(folder):
+        try:
+            hashes[path.name] = hashlib.sha256(read_regular_bytes(path)).hexdigest()
+        except PlanFileError as exc:  # empty, too large, swapped for a link: hashed by its reason
+            hashes[path.name] = "unreadable: " + exc.reason
+    return hashes
 
 
 def _chunk_hash(embedder_name: str, chunk: Chunk) -> str:
