@@ -7,15 +7,17 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from .models import Plan
-from .parser import cn_number
 
 YEAR_RE = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:\s*年(?!级)|(?=\s*(?:的|工作|计划|要点|版|$|[，。？?、\s])))")
+# Item and section numbers: Arabic or Chinese numerals (一百零一, 两百); a number with a sign, a
+# decimal point or an exponent ("第-1项", "第1e9项") is not an item number and matches nothing.
+_CN_NUM = r"[一二三四五六七八九十百千万零两〇]{1,8}"
 ITEM_NO_RE = re.compile(
-    r"第\s*(?P<a>\d{1,3}|[一二三四五六七八九十百零两]{1,4})\s*"
+    r"第\s*(?P<a>\d{1,9}|" + _CN_NUM + r")\s*"
     r"(?:项|条|点|个任务|号任务|(?=[呢吗？?，,。\s]|$|讲|说|是|写|主要|内容|具体|有|要))"
-    r"|(?<![\d.第])(?P<b>\d{1,3})\s*(?:项|条|号)(?!目|件|措施|工作|任务|内容|举措|规定|准则)"
+    r"|(?<![\d.第A-Za-z\-−+_])(?P<b>\d{1,9})\s*(?:项|条|号)(?!目|件|措施|工作|任务|内容|举措|规定|准则)"
 )
-SECTION_NO_RE = re.compile(r"第\s*(?P<n>\d{1,2}|[一二三四五六七八九十]{1,3})\s*(?:部分|大项|板块|大块|章|方面|大类)")
+SECTION_NO_RE = re.compile(r"第\s*(?P<n>\d{1,9}|" + _CN_NUM + r")\s*(?:部分|大项|板块|大块|章|方面|大类)")
 ADMIN_SUFFIX_RE = re.compile(r"(?:市|县|区|自治县|自治州|州|省|自治区|特别行政区|地区|盟|旗)$")
 
 
@@ -96,7 +98,15 @@ def _mentioned_unknown_place(question: str, known: set[str]) -> str | None:
 
 
 def parse_number(text: str) -> int:
-    return int(text) if text.isdigit() else cn_number(text.replace("两", "二"))
+    """'17' -> 17, '二十三' -> 23, '一百零一' -> 101 (cn2an); 0 when it is not a number."""
+    if text.isdigit():
+        return int(text)
+    import cn2an
+
+    try:
+        return int(cn2an.cn2an(text, "smart"))
+    except (ValueError, KeyError, TypeError):
+        return 0
 
 
 def resolve_scope(question: str, plans: list[Plan], default_plan: str | None = None) -> Scope:

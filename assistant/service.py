@@ -4,9 +4,10 @@ from __future__ import annotations
 import re
 import sys
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .engine.contract import (HEADER_LABEL, HEADER_SUFFIX, MARKER_RE, Answer, Citation,  # noqa: F401
+                              CitationError, Kind, header_citation, marker, verify_citations)
 from .models import Item, Plan
 
 MAX_QUESTION_CHARS = 500
@@ -16,106 +17,11 @@ class QuestionError(ValueError):
     """A question that cannot be asked: empty, too long, or not text."""
 
 
-@dataclass
-class Citation:
-    plan: str
-    plan_id: str
-    item: str | None
-    section: list[str]
-    title: str
-    lead_units: list[str]
-    responsible_units: list[str]
-    quote: str
-    id: str
-
-    @classmethod
-    def of(cls, plan: Plan, item: Item, quote: str) -> "Citation":
-        return cls(plan=plan.title, plan_id=plan.id, item=item.number, section=list(item.section), title=item.title,
-                   lead_units=list(item.lead_units), responsible_units=list(item.responsible_units),
-                   quote=quote, id=item.id)
-
-
-@dataclass
-class Answer:
-    """A grounded answer: text with inline citations, the citations, and what it was chosen from."""
-
-    question: str
-    answer: str
-    supported: bool
-    kind: str
-    citations: list[Citation] = field(default_factory=list)
-    retrieved: list[dict] = field(default_factory=list)
-    timings_ms: dict = field(default_factory=dict)
-    context: dict = field(default_factory=dict)  # plan_id / item_id a follow-up question may reuse
-
-    def to_dict(self) -> dict:
-        data = asdict(self)
-        return data
-
-
-def marker(plan: Plan, item: Item) -> str:
-    """Inline citation, e.g. 〔达州市教育局2020年工作要点·第23项〕."""
-    from .chunks import item_label
-
-    return f"〔{plan.title}·{item_label(item)}〕"
-
-
-HEADER_SUFFIX = ":header"
-HEADER_LABEL = "印发通知"
-
-
-def header_citation(plan: Plan, quote: str) -> Citation:
-    """A citation of the notice printed before the title (document number, date, recipients)."""
-    return Citation(plan=plan.title, plan_id=plan.id, item=None, section=[], title=HEADER_LABEL,
-                    lead_units=[], responsible_units=[], quote=quote, id=plan.id + HEADER_SUFFIX)
-
-
-MARKER_RE = re.compile(r"〔([^〔〕·]+)·([^〔〕]+)〕")
-
-
-class CitationError(RuntimeError):
-    """An answer cited something the index does not hold or did not use (a bug, never shown as fact)."""
-
-
-def verify_citations(answer: Answer, records: dict[str, tuple[Plan, Item]]) -> None:
-    """Every citation exists in the index and is marked in the text; every marker is a citation."""
-    cited_markers = set()
-    plans = {p.id: p for p, _ in records.values()}
-    for c in answer.citations:
-        if c.id.endswith(HEADER_SUFFIX) and c.plan_id in plans:
-            plan = plans[c.plan_id]
-            if c.id != plan.id + HEADER_SUFFIX or c.item is not None:
-                raise CitationError(f"citation {c.id} does not match its plan")
-            m = f"〔{plan.title}·{HEADER_LABEL}〕"
-            if m not in answer.answer:
-                raise CitationError(f"citation {c.id} is not marked in the answer text")
-            if any(piece not in plan.header for piece in c.quote.split("……") if piece):
-                raise CitationError(f"quote of {c.id} is not from the notice header")
-            cited_markers.add(m)
-            continue
-        if c.id not in records:
-            raise CitationError(f"citation of unknown record {c.id}")
-        plan, item = records[c.id]
-        if (plan.id, item.number) != (c.plan_id, c.item):
-            raise CitationError(f"citation {c.id} does not match its record")
-        m = marker(plan, item)
-        if m not in answer.answer:
-            raise CitationError(f"citation {c.id} is not marked in the answer text")
-        flat = item.text.replace("\n", "")
-        for piece in (p for p in c.quote.split("……") if p):
-            if piece not in item.text and piece not in flat:
-                raise CitationError(f"quote of {c.id} is not from the item")
-        cited_markers.add(m)
-    for m in MARKER_RE.finditer(answer.answer):
-        if m.group(0) not in cited_markers:
-            raise CitationError(f"answer marks {m.group(0)} without citing it")
-
-
 class Assistant:
     """Answers questions over the indexed plans; one instance serves many questions (warm)."""
 
     def __init__(self, retriever):
-        from .answer import Engine
+        from .engine import Engine
 
         self.retriever = retriever
         self.engine = Engine(retriever)
@@ -155,7 +61,7 @@ class Assistant:
         started = time.perf_counter()
         if not isinstance(question, str):
             raise QuestionError("question must be text")
-        question = re.sub(r"\s+", " ", question.replace("\x00", "")).strip()
+        question = _clean(question)
         if not question:
             raise QuestionError("question is empty")
         if len(question) > MAX_QUESTION_CHARS:
@@ -170,27 +76,47 @@ class Assistant:
         return answer
 
     def _context(self, history: list) -> dict:
-        """Plan and item of the latest earlier turn that had them (answering plain question strings anew)."""
+        """What the latest earlier turn was about (its answer's `context`, plus its question).
+
+        A turn given as a plain question string is answered again to learn it; only the last
+        `max_history_turns` turns are read, and anything malformed in a turn is ignored."""
+        turns = [t for t in history if isinstance(t, (str, dict))][-self.engine.tuning.max_history_turns:]
         context: dict = {}
-        for turn in history[-4:]:
+        for turn in turns:
             if isinstance(turn, str):
                 turn = {"question": turn}
-            if not isinstance(turn, dict) or not isinstance(turn.get("question", ""), str):
+            question = turn.get("question")
+            if not isinstance(question, str) or not question.strip() or len(question) > MAX_QUESTION_CHARS:
                 continue
+            question = _clean(question)
             answer = turn.get("answer")
-            if not isinstance(answer, dict):
-                q = turn.get("question", "").strip()
-                if not q or len(q) > MAX_QUESTION_CHARS:
-                    continue
-                answer = self.engine.answer(q, plan=None, context=context).to_dict()
-            ctx = answer.get("context") or {}
-            if not ctx:
-                cites = answer.get("citations") or []
-                plans = {c.get("plan_id") for c in cites}
-                ctx = {"plan_id": next(iter(plans)) if len(plans) == 1 else None,
-                       "item_id": cites[0].get("id") if len(cites) == 1 else None}
-            context = {"plan_id": ctx.get("plan_id") or context.get("plan_id"),
-                       "item_id": ctx.get("item_id"),
-                       "question": turn.get("question", ""),
-                       "kind": answer.get("kind")}
+            ctx = answer.get("context") if isinstance(answer, dict) else None
+            if not isinstance(ctx, dict):
+                ctx = self.engine.answer(question, plan=None, context=context).context
+            context = {k: v for k, v in _valid_context(ctx, self.retriever).items()}
+            context["question"] = question
         return context
+
+
+def _clean(text: str) -> str:
+    """Whitespace folded, NULs and lone surrogates removed (they cannot be encoded)."""
+    text = text.encode("utf-8", "ignore").decode("utf-8") if any(0xD800 <= ord(c) <= 0xDFFF for c in text) else text
+    return re.sub(r"\s+", " ", text.replace("\x00", "")).strip()
+
+
+def _valid_context(ctx: dict, retriever) -> dict:
+    """Only context values that name what the index holds; never anything else (it reaches filters)."""
+    out: dict = {}
+    plan_id, item_id = ctx.get("plan_id"), ctx.get("item_id")
+    if isinstance(plan_id, str) and retriever.plan(plan_id) is not None:
+        out["plan_id"] = plan_id
+    if isinstance(item_id, str) and item_id in retriever.records:
+        out["item_id"] = item_id
+        out.setdefault("plan_id", retriever.records[item_id][0].id)
+    unit = ctx.get("unit")
+    if isinstance(unit, str) and 0 < len(unit) <= 30:
+        out["unit"] = unit
+    topic = ctx.get("topic")
+    if isinstance(topic, list):
+        out["topic"] = [w for w in topic if isinstance(w, str) and 0 < len(w) <= 20][:10]
+    return out

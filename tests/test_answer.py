@@ -233,7 +233,9 @@ def test_where_questions_quote_the_names(assistant):
 
 
 def test_an_over_broad_mention_question_stays_within_the_answer_budget(assistant):
-    from assistant.answer import ANSWER_TOKEN_BUDGET, answer_tokens
+    from assistant.engine.render import answer_tokens
+    from assistant.engine.tuning import DEFAULT_TUNING
+    ANSWER_TOKEN_BUDGET = DEFAULT_TUNING.answer_token_budget
 
     ans = assistant.ask("哪些计划提到教师")
     assert ans.kind == "cross_plan" and ans.supported

@@ -1,0 +1,121 @@
+"""Evidence: what the plans' own vocabulary says about a question's words and a record's relevance.
+
+A `Vocabulary` is derived once per index build (document frequencies, unit names, place words).
+Relevance is IDF-weighted coverage of the question's topic words, with retrieval's dense similarity
+as a second witness: words the plans never use do not by themselves sink a question, but a topic
+word that names what is asked and that the plans lack does count against the evidence.
+"""
+from __future__ import annotations
+
+import math
+import re
+
+from .. import units as unitlib
+from ..models import Item, Plan
+from ..retrieval import Hit
+from ..scope import plan_aliases
+from ..text import coverage
+from .tuning import Tuning
+
+_QUOTE_CHARS = re.compile(r"[“”\"'‘’「」『』\s]")
+_ABBREVIATED_RE = re.compile(r"[(（]([\u4e00-\u9fff])(?:、([\u4e00-\u9fff]))?[)）]")
+
+
+def flat(text: str) -> str:
+    """Text for verbatim matching: no quote marks or whitespace ("1+X"证书 ~ 1+X证书), and
+    abbreviated coordination written out (新改(扩、建) ~ 新改扩建, 改(扩)建 ~ 改扩建)."""
+    text = _ABBREVIATED_RE.sub(lambda m: m.group(1) + (m.group(2) or ""), text)
+    return _QUOTE_CHARS.sub("", text)
+
+
+def record_text(item: Item) -> str:
+    return item.title + item.text + "".join(item.section)
+
+
+def word_freq(word: str) -> int:
+    """Frequency of a word in jieba's dictionary (0 for strings it only guesses at)."""
+    import jieba
+
+    jieba.initialize()
+    return jieba.dt.FREQ.get(word, 0)
+
+
+class Vocabulary:
+    """Document frequencies, unit names and place words of one index build."""
+
+    def __init__(self, plans: list[Plan]):
+        self.plans = plans
+        self._haystacks = [flat(record_text(i)) for p in plans for i in p.items]
+        self._df: dict[str, int] = {}
+        names = set(unitlib.all_aliases()) | set(unitlib.all_known_units())
+        for p in plans:
+            for i in p.items:
+                names.update(i.lead_units + i.responsible_units)
+        self.unit_names = sorted((n for n in names if len(n) >= 2), key=len, reverse=True)
+        self.place_words: set[str] = set()
+        for p in plans:
+            self.place_words.update(plan_aliases(p))
+            self.place_words.update(a[:2] for a in plan_aliases(p))
+
+    def df(self, word: str) -> int:
+        """How many records contain the word (verbatim, after `flat`)."""
+        if word not in self._df:
+            w = flat(word)
+            self._df[word] = sum(1 for h in self._haystacks if w in h)
+        return self._df[word]
+
+    def weight(self, word: str) -> float:
+        """IDF of a word over the records: rare topic words count more than common ones."""
+        n = len(self._haystacks)
+        return math.log((n + 1) / (self.df(word) + 1)) + 0.2
+
+    def known(self, word: str) -> bool:
+        return self.df(word) > 0
+
+    def real_word(self, word: str) -> bool:
+        """A word of the plans, or a common Chinese word (not a fragment jieba guessed)."""
+        return self.known(word) or word_freq(word) >= 50
+
+
+class Evidence:
+    """Scores how well records speak of a question's topic."""
+
+    def __init__(self, vocab: Vocabulary, tuning: Tuning):
+        self.vocab = vocab
+        self.tuning = tuning
+
+    def cover(self, words: list[str] | tuple[str, ...], text: str, unknown: tuple[str, ...] = ()) -> float:
+        """IDF-weighted share of topic words in a text. A word the plans contain must appear verbatim;
+        an unknown compound ("幼儿园学位") may appear in halves. `unknown` words (asked about, absent
+        from every plan) weigh against the share."""
+        words = list(words)
+        if not words and not unknown:
+            return 0.0
+        f = flat(text)
+        weight = self.vocab.weight
+        total = sum(weight(w) for w in words)
+        found = 0.0
+        for w in words:
+            if flat(w) in f or (not self.vocab.known(w) and coverage([w], f) == 1.0):
+                found += weight(w)
+        if unknown:
+            top = max((weight(w) for w in words), default=1.0)
+            total += self.tuning.unknown_word_weight * top * len(unknown)
+        return found / total if total else 0.0
+
+    def relevant(self, hits: list[Hit], topic: tuple[str, ...], unknown: tuple[str, ...] = (),
+                 threshold: float | None = None) -> list[Hit]:
+        """Hits that really speak of the topic, best first: enough weighted coverage, or the first
+        hit when dense similarity vouches for it and it covers part of the topic."""
+        t = self.tuning
+        threshold = t.min_coverage if threshold is None else threshold
+        if not topic and not unknown:
+            return [h for h in hits if "exact" in h.signals][:1]
+        out = []
+        for n, h in enumerate(hits):
+            c = self.cover(topic, record_text(h.item), unknown)
+            if c >= threshold:
+                out.append(h)
+            elif n == 0 and h.dense_score >= t.dense_floor and c >= t.dense_min_coverage:
+                out.append(h)
+        return out

@@ -1,0 +1,104 @@
+"""The intent interface, the per-question environment every intent reads, and the registry."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ...models import Item, Plan
+from ...retrieval import Hit
+from ..contract import Answer, Citation, Kind, marker
+from ..evidence import Evidence, Vocabulary, record_text
+from ..query import Query
+from ..render import label
+from ..tuning import Tuning
+
+
+@dataclass
+class Env:
+    """What an intent may consult: the records, retrieval, the vocabulary and the tuning."""
+
+    plans: list[Plan]
+    records: dict[str, tuple[Plan, Item]]
+    vocab: Vocabulary
+    evidence: Evidence
+    tuning: Tuning
+    search: object  # callable(text, scope) -> list[Hit]
+    _hits: dict = field(default_factory=dict)
+
+    def hits(self, q: Query) -> list[Hit]:
+        """Retrieval for the query's core text within its scope (cached per text)."""
+        key = (q.core, tuple(q.scope.plan_ids or ()) if q.scope.plan_ids is not None else None, q.scope.item_number)
+        if key not in self._hits:
+            self._hits[key] = [] if q.scope.plan_ids == [] else self.search(q.core, q.scope)
+        return self._hits[key]
+
+    def scoped(self, q: Query) -> list[Plan]:
+        if q.scope.plan_ids is None:
+            return list(self.plans)
+        return [p for p in self.plans if p.id in q.scope.plan_ids]
+
+    def relevant(self, q: Query, threshold: float | None = None) -> list[Hit]:
+        return self.evidence.relevant(self.hits(q), q.topic, q.unknown, threshold)
+
+    def weight(self, word: str) -> float:
+        return self.vocab.weight(word)
+
+    def cover(self, q: Query, item: Item) -> float:
+        return self.evidence.cover(q.topic, record_text(item), q.unknown)
+
+    def context_item(self, q: Query) -> tuple[Plan, Item] | None:
+        """The item the conversation was about, when this question refers back to it."""
+        if q.elliptical and q.context.get("item_id") in self.records:
+            return self.records[q.context["item_id"]]
+        return None
+
+    def numbered(self, q: Query) -> list[tuple[Plan, Item]]:
+        """Items named by number (第N项) or as the last item, in the plans in scope."""
+        out = []
+        for p in self.scoped(q):
+            if q.scope.item_number and p.item(q.scope.item_number):
+                out.append((p, p.item(q.scope.item_number)))
+            elif q.last_item and p.numbered_items:
+                out.append((p, p.numbered_items[-1]))
+        return out
+
+
+class Intent:
+    """One kind of question: `matches` says whether this intent can take the query, `answer` answers it."""
+
+    name: str = ""
+    kind: Kind = Kind.SUMMARY
+
+    def matches(self, q: Query, env: Env) -> bool:
+        return True
+
+    def answer(self, q: Query, env: Env) -> Answer:
+        raise NotImplementedError
+
+
+def refuse(q: Query, text: str, citations: list[Citation] | None = None) -> Answer:
+    return Answer(question=q.text, answer=text, supported=False, kind=Kind.OUT_OF_SCOPE.value,
+                  citations=citations or [])
+
+
+def not_found(q: Query, env: Env) -> Answer:
+    where = "、".join(p.title for p in env.scoped(q)) or "现有计划"
+    words = list(q.unknown) + [w for w in q.topic if w not in q.unknown]
+    topic = "、".join(words[:6]) if words else "这个问题"
+    return refuse(q, f"在{where}中没有找到关于{topic}的内容，计划里没有写，无法回答。")
+
+
+def cite(plan: Plan, item: Item, quote: str) -> Citation:
+    return Citation.of(plan, item, quote)
+
+
+def item_line(plan: Plan, item: Item, extra: str = "") -> str:
+    return f"{label(item)}{extra}{marker(plan, item)}"
+
+
+REGISTRY: dict[str, Intent] = {}
+
+
+def register(cls):
+    """Class decorator: one instance per intent, looked up by name."""
+    REGISTRY[cls.name] = cls()
+    return cls

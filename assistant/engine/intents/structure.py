@@ -1,0 +1,277 @@
+"""Intents answered from the plans' structure: items, sections, counts, plan metadata, clarification."""
+from __future__ import annotations
+
+import re
+
+from ...models import Item, Plan
+from ...text import trim
+from ..contract import HEADER_LABEL, Answer, Kind, header_citation, marker
+from ..evidence import flat, record_text
+from ..query import Query
+from ..render import DATE_LINE, body, date_cn, label, section_ordinal
+from .base import Env, Intent, cite, not_found, refuse, register
+
+
+def describe(q: Query, plan: Plan, item: Item, kind: Kind = Kind.ITEM) -> Answer:
+    """An item in full: number, section, title, its gist, and its units when the plan lists them."""
+    section = f"（{item.section[-1]}）" if item.section else ""
+    gist = trim(item.goals or item.measures or body(item), 160)
+    text = f"{plan.title}第{item.number}项{section}是「{item.title}」"
+    if gist:
+        text += f"：{gist}"
+    if not text.endswith(("。", "……")):
+        text += "。"
+    if item.has_units:
+        text += (f"牵头科室（单位）：{'、'.join(item.lead_units) or '未列'}；"
+                 f"责任科室（单位）：{'、'.join(item.responsible_units) or '未列'}。")
+    text += marker(plan, item)
+    quote = gist.rstrip("……") if gist and gist.rstrip("……") in item.text else item.title
+    return Answer(question=q.text, answer=text, supported=True, kind=kind.value,
+                  citations=[cite(plan, item, quote)], context={"plan_id": plan.id, "item_id": item.id})
+
+
+def range_refusal(q: Query, env: Env, number: str) -> Answer:
+    plans = env.scoped(q)
+    if len(plans) == 1:
+        p = plans[0]
+        n = len(p.numbered_items)
+        return refuse(q, f"{p.title}共{n}项（第1—{n}项），没有第{number}项。")
+    listing = "、".join(f"{p.title}（{len(p.numbered_items)}项）" for p in plans)
+    return refuse(q, f"现有计划都没有第{number}项。收录的计划有：{listing}。")
+
+
+@register
+class ItemLookup(Intent):
+    """"达州2020年第17项讲什么": the item named by number (or the one the conversation is about)."""
+
+    name, kind = "item", Kind.ITEM
+
+    def matches(self, q, env):
+        return bool(q.scope.item_number or q.last_item or env.context_item(q))
+
+    def answer(self, q, env):
+        found = env.numbered(q)
+        if not found and not (q.scope.item_number or q.last_item):
+            found = [env.context_item(q)]
+        if not found:
+            return range_refusal(q, env, q.scope.item_number or "?")
+        if len(found) == 1:
+            return describe(q, *found[0])
+        lines = [f"{p.title}第{i.number}项：{i.title}{marker(p, i)}" for p, i in found]
+        text = f"问题没有指明计划，各计划的第{found[0][1].number}项分别是：\n" + "\n".join(lines)
+        return Answer(question=q.text, answer=text, supported=True, kind=Kind.ITEM.value,
+                      citations=[cite(p, i, i.title) for p, i in found])
+
+
+def best_item(q: Query, env: Env) -> tuple[Plan, Item] | None:
+    """The record a topic question is about: a quoted title or term first, else the best evidence."""
+    for term in q.quoted:
+        for p in env.scoped(q):
+            for i in p.numbered_items:
+                if flat(term) in flat(i.title):
+                    return p, i
+        for p in env.scoped(q):
+            for i in p.numbered_items:
+                if flat(term) in flat(i.text):
+                    return p, i
+    relevant = env.relevant(q)
+    titled = [h for h in relevant if env.evidence.cover(q.topic, h.item.title) >= 0.6]
+    best = (titled or relevant or [None])[0]
+    return (best.plan, best.item) if best else None
+
+
+@register
+class ItemFind(Intent):
+    """"家长学校是第几条": the number of the item about a topic."""
+
+    name, kind = "item_find", Kind.ITEM
+
+    def matches(self, q, env):
+        return bool(q.topic or q.quoted or q.unknown)
+
+    def answer(self, q, env):
+        found = best_item(q, env)
+        if found is None:
+            return not_found(q, env)
+        plan, item = found
+        from ..render import focus
+        from ...text import best_sentences
+
+        sent = best_sentences(body(item), list(q.topic), limit=1, weight=env.weight)
+        quote = focus(sent[0], q.topic, env.weight, 80) if sent else item.title
+        text = f"是{plan.title}第{item.number}项「{item.title}」：{quote}{marker(plan, item)}"
+        return Answer(question=q.text, answer=text, supported=True, kind=Kind.ITEM.value,
+                      citations=[cite(plan, item, quote)], context={"plan_id": plan.id, "item_id": item.id})
+
+
+def section_named(q: Query, env: Env) -> tuple[Plan, str] | None:
+    """The section a question names: by number, as the last one, by a quoted or worded heading."""
+    plans = env.scoped(q)
+    if q.scope.section_number or q.last_section:
+        if len(plans) != 1:
+            return None
+        p = plans[0]
+        n = len(p.sections) if q.last_section else q.scope.section_number
+        return (p, p.sections[n - 1]) if 1 <= n <= len(p.sections) else None
+    best, best_score = None, 0.0
+    for p in plans:
+        for heading in p.sections:
+            if any(flat(t) in flat(heading) for t in q.quoted):
+                return p, heading
+            score = env.evidence.cover(q.topic, heading)
+            if score > best_score:
+                best, best_score = (p, heading), score
+    return best if best and best_score >= 0.6 and len(plans) == 1 else None
+
+
+@register
+class SectionItems(Intent):
+    """"第五部分包括哪些条目", "最后那部分有哪几条": the items of a section."""
+
+    name, kind = "section_items", Kind.SECTION
+
+    def matches(self, q, env):
+        return section_named(q, env) is not None or bool(q.scope.section_number)
+
+    def answer(self, q, env):
+        found = section_named(q, env)
+        plans = env.scoped(q)
+        if found is None:
+            if len(plans) != 1:
+                names = "、".join(p.title for p in plans)
+                return Answer(question=q.text, answer=f"请指明是哪份计划的第{q.scope.section_number}部分（现有：{names}）。",
+                              supported=False, kind=Kind.CLARIFY.value)
+            p = plans[0]
+            return refuse(q, f"{p.title}共{len(p.sections)}个部分，没有第{q.scope.section_number}部分。")
+        plan, heading = found
+        items = [i for i in plan.numbered_items if i.section and i.section[0] == heading]
+        lines = [f"第{i.number}项 {i.title}{marker(plan, i)}" for i in items]
+        n = plan.sections.index(heading) + 1
+        text = f"{plan.title}第{section_ordinal(n)}部分「{heading}」共{len(items)}项：\n" + "\n".join(lines)
+        return Answer(question=q.text, answer=text, supported=True, kind=Kind.SECTION.value,
+                      citations=[cite(plan, i, i.title) for i in items],
+                      context={"plan_id": plan.id, "item_id": None, "section": heading})
+
+
+@register
+class SectionOf(Intent):
+    """"师德师风那项属于哪个部分": the section an item belongs to."""
+
+    name, kind = "section_of", Kind.SECTION
+
+    def matches(self, q, env):
+        return bool(q.scope.item_number or q.topic or q.quoted or env.context_item(q))
+
+    def answer(self, q, env):
+        found = env.numbered(q)
+        pair = found[0] if len(found) == 1 else (env.context_item(q) if not q.topic else None) or best_item(q, env)
+        if pair is None:
+            return not_found(q, env)
+        plan, item = pair
+        if not item.section:
+            return refuse(q, f"{plan.title}{label(item)}不在任何部分之下。{marker(plan, item)}", [cite(plan, item, item.title)])
+        heading = item.section[0]
+        n = plan.sections.index(heading) + 1 if heading in plan.sections else 0
+        where = f"第{section_ordinal(n)}部分「{heading}」" if n else f"「{heading}」"
+        sub = f"（{item.section[-1]}）" if len(item.section) > 1 else ""
+        text = f"{plan.title}第{item.number}项「{item.title}」属于{where}{sub}。{marker(plan, item)}"
+        return Answer(question=q.text, answer=text, supported=True, kind=Kind.SECTION.value,
+                      citations=[cite(plan, item, item.title)],
+                      context={"plan_id": plan.id, "item_id": item.id, "section": heading})
+
+
+@register
+class Count(Intent):
+    """"一共多少项", "第三部分有几项", "分几个部分"."""
+
+    name, kind = "count", Kind.COUNT
+
+    def answer(self, q, env):
+        plans = env.scoped(q)
+        if q.units:
+            from ...engine.intents import REGISTRY
+
+            return REGISTRY["unit_items"].answer(q, env)
+        if q.scope.section_number or q.last_section or section_named(q, env):
+            ans = SectionItems().answer(q, env)
+            ans.kind = Kind.COUNT.value if ans.supported else ans.kind
+            return ans
+        if len(plans) != 1:
+            lines, cites = [], []
+            for p in plans:
+                last = p.numbered_items[-1]
+                lines.append(f"{p.title}：{len(p.sections)}个部分，{len(p.numbered_items)}项{marker(p, last)}")
+                cites.append(cite(p, last, last.title))
+            return Answer(question=q.text, answer="问题没有指明计划，各计划的规模如下：\n" + "\n".join(lines),
+                          supported=True, kind=Kind.COUNT.value, citations=cites)
+        plan = plans[0]
+        last = plan.numbered_items[-1]
+        heads = "；".join(plan.sections)
+        text = (f"{plan.title}共{len(plan.numbered_items)}项工作（第1—{last.number}项），分{len(plan.sections)}个部分："
+                f"{heads}。{marker(plan, last)}")
+        return Answer(question=q.text, answer=text, supported=True, kind=Kind.COUNT.value,
+                      citations=[cite(plan, last, last.title)], context={"plan_id": plan.id, "item_id": None})
+
+
+@register
+class Meta(Intent):
+    """"这个文件哪天印发的？文号多少": the notice printed before the title."""
+
+    name, kind = "meta", Kind.FACT
+
+    def answer(self, q, env):
+        plans = env.scoped(q)
+        if len(plans) != 1:
+            lines = [f"{p.title}：{p.doc_number or '无文号'}，{date_cn(p.issue_date) or '未注明日期'}" for p in plans]
+            return Answer(question=q.text, answer="请指明是哪份计划。现有：\n" + "\n".join(lines), supported=False,
+                          kind=Kind.CLARIFY.value)
+        plan = plans[0]
+        if not plan.header:
+            return refuse(q, f"{plan.title}的文件里没有印发通知（文号、日期、主送单位），无法回答。")
+        from ...parser import fold_spaces
+
+        facts, quotes = [], []
+        issuers = "、".join(plan.co_issuers + [plan.issuer])
+        lines = plan.header.splitlines()
+        if plan.doc_number:
+            facts.append(f"文号{plan.doc_number}")
+            quotes.append(next((ln for ln in lines if plan.doc_number in fold_spaces(ln)), ""))
+        if plan.issue_date:
+            facts.append(f"{issuers}于{date_cn(plan.issue_date)}印发")
+            quotes.append(next((ln for ln in lines if DATE_LINE.search(fold_spaces(ln))), ""))
+        if plan.recipients:
+            facts.append(f"主送{plan.recipients}")
+        if not facts:
+            return refuse(q, f"{plan.title}的印发通知里没有文号或印发日期。")
+        text = f"{plan.title}：" + "，".join(facts) + f"。〔{plan.title}·{HEADER_LABEL}〕"
+        quote = "……".join(x for x in quotes if x and x in plan.header)
+        return Answer(question=q.text, answer=text, supported=True, kind=Kind.FACT.value,
+                      citations=[header_citation(plan, quote)], context={"plan_id": plan.id, "item_id": None})
+
+
+SUGGESTIONS = ("{plan}共有多少项工作？", "{plan}第1项讲什么？", "{plan}的第一部分包括哪些条目？")
+
+
+@register
+class Clarify(Intent):
+    """A question too vague to answer: a short clarification with questions to click."""
+
+    name, kind = "clarify", Kind.CLARIFY
+
+    def matches(self, q, env):
+        return not q.topic and not q.units and not q.scope.item_number
+
+    def answer(self, q, env):
+        plans = env.scoped(q) or env.plans
+        plan = plans[0]
+        name = re.sub(r"(?:市|县|区)?(?:教育局|教育和体育局).*$", "", plan.issuer) or plan.place
+        suggestions = [s.format(plan=name + (str(plan.year) if plan.year else "")) for s in SUGGESTIONS]
+        listing = "、".join(p.title for p in plans)
+        text = ("这个问题比较宽泛，请说得具体一些：哪份计划、哪方面的工作（例如牵头科室、数量目标、完成时间）？"
+                f"现有计划：{listing}。可以这样问：" + "；".join(suggestions))
+        return Answer(question=q.text, answer=text, supported=False, kind=Kind.CLARIFY.value,
+                      context={"suggestions": suggestions})
+
+
+def record_cover(env: Env, q: Query, item: Item) -> float:
+    return env.evidence.cover(q.topic, record_text(item), q.unknown)

@@ -1,0 +1,282 @@
+"""Intents answered from what the items say about a topic: facts, summaries, mentions, comparisons,
+deadlines and a school's obligations. Every answer quotes the sentences it rests on."""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from ...models import Item, Plan
+from ...text import TIME_RE, best_sentences, sentences
+from ..contract import Answer, Citation, Kind, marker
+from ..evidence import flat, record_text
+from ..query import Query
+from ..render import answer_tokens, body, focus, gist, has_figure, join_quotes, label
+from .base import Env, Intent, cite, not_found, refuse, register
+
+# The form of the value asked for (a figure, a time), read from the ask's question words.
+WANTS_NUMBER = re.compile(r"多少|几[个所套台名人项成倍]|比例|比是|普职比|占比|率(?:是|要|达|定)|控制在|控到|数量|金额|规模|"
+                          r"面积|多大|多高|百分|标准|多少钱|几|涨")
+WANTS_TIME = re.compile(r"什么时候|啥时候|何时|时间|截止|哪年|几月|期限|时限|多久|节点|多长|频次|频率")
+
+
+def fact_quotes(q: Query, env: Env, item: Item, want_number: bool, want_time: bool) -> list[str]:
+    return best_sentences(item.text, list(q.topic), want_number, want_time, limit=2, weight=env.weight)
+
+
+@register
+class Fact(Intent):
+    """A figure, date, frequency or target, quoted from the sentence that states it."""
+
+    name, kind = "fact", Kind.FACT
+
+    def matches(self, q, env):
+        return bool(q.topic or q.unknown or env.context_item(q) or env.numbered(q))
+
+    def answer(self, q, env):
+        want_number = bool(WANTS_NUMBER.search(q.asks[0].text)) and not WANTS_TIME.search(q.asks[0].text)
+        want_time = bool(WANTS_TIME.search(q.asks[0].text))
+        candidates: list[tuple[Plan, Item]] = list(env.numbered(q))
+        ctx = env.context_item(q)
+        if ctx and ctx not in candidates:
+            candidates.append(ctx)
+        relevant = env.relevant(q)
+        candidates += [(h.plan, h.item) for h in relevant[:5] if (h.plan, h.item) not in candidates]
+        if not candidates:
+            return not_found(q, env)
+        best, best_quotes, best_score = None, [], -1.0
+        for rank, (p, i) in enumerate(candidates):
+            quotes = fact_quotes(q, env, i, want_number, want_time)
+            if not quotes:
+                continue
+            score = env.evidence.cover(q.topic, "".join(quotes)) - 0.15 * rank
+            if want_number and any(has_figure(x) for x in quotes):
+                score += 1.0  # a figure was asked for: candidates that state one come first
+            if want_time and any(TIME_RE.search(x) for x in quotes):
+                score += 1.0
+            if score > best_score:
+                best, best_quotes, best_score = (p, i), quotes, score
+        if best is None:
+            best, best_quotes = candidates[0], [candidates[0][1].title]
+        plan, item = best
+        ctx_out = {"plan_id": plan.id, "item_id": item.id}
+        stated = (any(has_figure(x) for x in best_quotes) if want_number else
+                  any(TIME_RE.search(x) for x in best_quotes) if want_time else True)
+        if not stated or env.cover(q, item) < env.tuning.min_coverage and not (ctx or env.numbered(q)):
+            # The asked value is not stated: say so, and what the closest item does say.
+            what = "具体数字" if want_number else "具体时间" if want_time else "相关内容"
+            topic = "、".join(list(q.unknown) + list(q.topic)[:4]) or "这个问题"
+            quote = focus(best_quotes[0], q.topic, env.weight, 80) if best_quotes else item.title
+            if env.cover(q, item) < env.tuning.min_coverage and not stated:
+                return not_found(q, env)
+            return Answer(question=q.text, supported=False, kind=Kind.FACT.value, context=ctx_out,
+                          citations=[cite(plan, item, quote)],
+                          answer=f"{plan.title}没有写明{topic}的{what}，无法回答。最接近的是{label(item)}：{quote}{marker(plan, item)}")
+        focused = [focus(x, q.topic, env.weight, env.tuning.focus_chars, prefer_figures=want_number) for x in best_quotes]
+        quote = join_quotes(item, focused) if len(focused) > 1 else focused[0]
+        text = f"据{plan.title}{label(item)}：{quote}{marker(plan, item)}"
+        return Answer(question=q.text, answer=text, supported=True, kind=Kind.FACT.value,
+                      citations=[cite(plan, item, quote)], context=ctx_out)
+
+
+@register
+class Summary(Intent):
+    """What a plan says or requires on a topic: the items about it, each with its gist."""
+
+    name, kind = "summary", Kind.SUMMARY
+
+    def matches(self, q, env):
+        return bool(q.topic or q.unknown or env.context_item(q))
+
+    def answer(self, q, env):
+        t = env.tuning
+        chosen: list[tuple[Plan, Item]] = list(env.numbered(q))
+        ctx = env.context_item(q)
+        if ctx and not q.topic:
+            chosen.append(ctx)
+        relevant = env.relevant(q)
+        titled = [h for h in relevant if env.evidence.cover(q.topic, h.item.title) >= 0.5]
+        for h in titled + [h for h in relevant if h not in titled]:
+            if len(chosen) >= t.max_summary_items or (h not in titled and len(chosen) >= t.summary_fill):
+                break
+            if (h.plan, h.item) not in chosen:
+                chosen.append((h.plan, h.item))
+        if not chosen:
+            return not_found(q, env)
+        chosen.sort(key=lambda pi: (pi[0].id, pi[1].seq))
+        lines, cites = [], []
+        wanted = 4 if len(chosen) == 1 else (3 if len(chosen) <= 3 else 2)
+        for p, i in chosen:
+            g = gist(i, q.topic, env.weight, sentences_wanted=wanted)
+            lines.append(f"{label(i)}：{g}{marker(p, i)}")
+            cites.append(cite(p, i, g))
+        names = "、".join(sorted({p.title for p, _ in chosen}))
+        ctx_out = {"plan_id": chosen[0][0].id if len({p.id for p, _ in chosen}) == 1 else None,
+                   "item_id": chosen[0][1].id if len(chosen) == 1 else None}
+        return Answer(question=q.text, answer=f"{names}中相关的有{len(chosen)}项：\n" + "\n".join(lines),
+                      supported=True, kind=Kind.SUMMARY.value, citations=cites, context=ctx_out)
+
+
+def mentions(q: Query, env: Env) -> tuple[str, list[tuple[Plan, Item, str]]]:
+    """Every record in scope that names the topic: a quoted term verbatim, or nearly all its words."""
+    terms = [t for term in q.quoted for t in re.split(r"[（）()／/]|或者|或", term) if len(t) >= 2]
+    topic = "、".join(q.quoted) if q.quoted else "、".join(list(q.topic) + list(q.unknown))
+    found: list[tuple[Plan, Item, str]] = []
+    for p in env.scoped(q):
+        for i in p.items:
+            f = flat(i.title + i.text)
+            term = next((t for t in terms if flat(t) in f), None)
+            if term:
+                sents = [x for x in sentences(body(i)) if flat(term) in flat(x)]
+                quote = "……".join(focus(x, [term, *q.topic], env.weight, 80) for x in sents[:2]) or i.title
+            elif not terms and q.topic and env.evidence.cover(q.topic, record_text(i), q.unknown) >= env.tuning.mention_coverage:
+                best = best_sentences(body(i), list(q.topic), limit=1, weight=env.weight)
+                quote = focus(best[0], q.topic, env.weight, 80) if best else i.title
+            else:
+                continue
+            found.append((p, i, quote))
+    return topic, found
+
+
+def render_mentions(q: Query, env: Env, topic: str, found, kind: Kind) -> Answer:
+    plans = env.scoped(q)
+    for with_quotes in (True, False):
+        shown = list(found)
+        while shown:
+            by_plan: dict[str, list] = {}
+            for p, i, s in shown:
+                by_plan.setdefault(p.id, []).append((p, i, s))
+            lines = []
+            for rows in by_plan.values():
+                p = rows[0][0]
+                parts = [f"{label(i)}：{s}{marker(p, i)}" if with_quotes else f"{label(i)}{marker(p, i)}" for _, i, s in rows]
+                lines.append(f"{p.title}：" + "；".join(parts))
+            hit_plans = {p.id for p, _, _ in found}
+            head = (f"{len(hit_plans)}份计划提到{topic}：" if kind == Kind.CROSS_PLAN else f"提到{topic}的共{len(found)}处：")
+            text = head + "\n" + "\n".join(lines)
+            if len(shown) < len(found):
+                text += f"\n（共{len(found)}处，篇幅所限只列出前{len(shown)}处；请指明计划或换个更具体的说法。）"
+            missing = [p.title for p in plans if p.id not in hit_plans]
+            if kind == Kind.CROSS_PLAN and missing and len(plans) > 1 and len(shown) == len(found):
+                text += f"\n{'、'.join(missing)}未提及。"
+            if answer_tokens(text) <= env.tuning.answer_token_budget:
+                return Answer(question=q.text, answer=text, supported=True, kind=kind.value,
+                              citations=[cite(p, i, s) for p, i, s in shown])
+            if with_quotes:
+                break
+            shown = shown[: max(1, len(shown) * 3 // 4)] if len(shown) > 1 else []
+    raise AssertionError("unreachable: one mention always fits the budget")
+
+
+@register
+class Mentions(Intent):
+    """"哪些计划提到县管校聘", "哪几条提到控辍保学": every record naming the topic."""
+
+    name, kind = "mentions", Kind.CROSS_PLAN
+
+    def matches(self, q, env):
+        return bool(q.topic or q.quoted)
+
+    def answer(self, q, env):
+        topic, found = mentions(q, env)
+        if not found:
+            return not_found(q, env)
+        kind = Kind.CROSS_PLAN if len(env.scoped(q)) > 1 else Kind.ENUMERATE
+        return render_mentions(q, env, topic, found, kind)
+
+
+@register
+class Exists(Intent):
+    """"有没有提到英语教学": yes with the records that say it, or a plain no."""
+
+    name, kind = "exists", Kind.EXISTS
+
+    def matches(self, q, env):
+        return bool(q.topic or q.quoted or q.unknown)
+
+    def answer(self, q, env):
+        topic, found = mentions(q, env)
+        if not found or q.unknown and not q.quoted:
+            where = "、".join(p.title for p in env.scoped(q))
+            return refuse(q, f"{where}中没有提到{topic or '这一内容'}。")
+        ans = render_mentions(q, env, topic, found, Kind.CROSS_PLAN if len(env.scoped(q)) > 1 else Kind.ENUMERATE)
+        ans.answer = "有。" + ans.answer
+        return ans
+
+
+@register
+class Compare(Intent):
+    """"永顺和邵东对学生每天锻炼时间的要求有什么区别": each plan's answer side by side, each cited."""
+
+    name, kind = "compare", Kind.COMPARE
+
+    def matches(self, q, env):
+        return len(env.scoped(q)) >= 2 and bool(q.topic or q.quoted)
+
+    def answer(self, q, env):
+        from . import REGISTRY
+
+        sides, cites, ok = [], [], 0
+        for p in env.scoped(q):
+            sub = replace(q, scope=replace(q.scope, plan_ids=[p.id]))
+            intent = REGISTRY["fact"] if WANTS_NUMBER.search(q.core) or WANTS_TIME.search(q.core) else REGISTRY["summary"]
+            ans = intent.answer(sub, env)
+            if ans.supported:
+                ok += 1
+                sides.append(f"{p.title}：{ans.answer}")
+                cites += ans.citations
+            else:
+                sides.append(f"{p.title}：没有写明。")
+        if not ok:
+            return not_found(q, env)
+        text = "对比如下：\n" + "\n".join(sides)
+        return Answer(question=q.text, answer=text, supported=True, kind=Kind.COMPARE.value, citations=_unique(cites))
+
+
+def _unique(cites: list[Citation]) -> list[Citation]:
+    seen, out = set(), []
+    for c in cites:
+        if c.id not in seen:
+            seen.add(c.id)
+            out.append(c)
+    return out
+
+
+@register
+class Deadline(Intent):
+    """"年内要完成哪些事": every item in scope with a deadline of the asked kind, quoting it."""
+
+    name, kind = "deadline", Kind.DEADLINE
+
+    def answer(self, q, env):
+        from ...obligations import find_deadlines
+
+        asked = find_deadlines(q.core)
+        found = []
+        for p in env.scoped(q):
+            for i in p.numbered_items:
+                for s in sentences(body(i)):
+                    hits = find_deadlines(s)
+                    if hits and (not asked or any(a in h or h in a for a in asked for h in hits)):
+                        found.append((p, i, focus(s, hits, env.weight, 80)))
+                        break
+        if not found:
+            where = "、".join(p.title for p in env.scoped(q))
+            return refuse(q, f"{where}中没有写明{'、'.join(asked) or '完成时间'}要完成的工作。")
+        topic = f"{'、'.join(asked)}完成的工作" if asked else "有时间要求的工作"
+        return render_mentions(q, env, topic, found, Kind.DEADLINE)
+
+
+@register
+class Obligation(Intent):
+    """A principal's "what must my school do": the items binding schools on the topic, with targets."""
+
+    name, kind = "obligation", Kind.OBLIGATION
+
+    def answer(self, q, env):
+        from . import REGISTRY
+
+        if q.topic:
+            ans = REGISTRY["summary"].answer(q, env)
+            ans.kind = Kind.OBLIGATION.value if ans.supported else ans.kind
+            return ans
+        return REGISTRY["deadline"].answer(q, env)

@@ -1,0 +1,133 @@
+"""Intents about the units (科室/单位) a plan names per item: who leads, who takes part, what a unit does."""
+from __future__ import annotations
+
+from ...models import Item, Plan
+from ..contract import Answer, Kind, marker
+from ..query import Query
+from ..render import label
+from .base import Env, Intent, cite, not_found, refuse, register
+from .structure import best_item
+
+
+def _item_for_units(q: Query, env: Env) -> tuple[Plan, Item] | None:
+    found = env.numbered(q)
+    if len(found) == 1:
+        return found[0]
+    ctx = env.context_item(q)
+    if ctx and (not q.topic or "item_id" in q.inherited or q.elliptical):
+        return ctx
+    if q.scope.plan_ids is None:
+        # No plan named: prefer a relevant record of a plan that lists units.
+        relevant = env.relevant(q)
+        with_units = [h for h in relevant[:3] if h.item.has_units]
+        if relevant and not relevant[0].item.has_units and with_units:
+            return with_units[0].plan, with_units[0].item
+    return best_item(q, env)
+
+
+@register
+class UnitRole(Intent):
+    """"学生资助由哪个科室牵头", "除了牵头的，还有哪些科室参与": the units of one item."""
+
+    name, kind = "unit_role", Kind.UNIT_ROLE
+
+    def matches(self, q, env):
+        return bool(q.scope.item_number or q.last_item or q.topic or q.quoted or env.context_item(q) or q.unknown)
+
+    def answer(self, q, env):
+        if (q.scope.item_number or q.last_item) and not env.numbered(q):
+            from .structure import range_refusal
+
+            return range_refusal(q, env, q.scope.item_number or "?")
+        pair = _item_for_units(q, env)
+        if pair is None:
+            return not_found(q, env)
+        plan, item = pair
+        head = f"{plan.title}{label(item)}"
+        ctx = {"plan_id": plan.id, "item_id": item.id, "unit": (item.lead_units or [None])[0]}
+        citation = [cite(plan, item, item.title)]
+        if not plan.has_units:
+            return Answer(question=q.text, supported=False, kind=Kind.UNIT_ROLE.value, citations=citation, context=ctx,
+                          answer=f"{plan.title}没有列出各项工作的牵头或责任科室（单位），无法确定。"
+                                 f"相关的是{label(item)}{marker(plan, item)}。")
+        lead = "、".join(item.lead_units) or "未列"
+        resp = "、".join(item.responsible_units)
+        if q.role in ("responsible", "others") or (q.role == "any" and not item.lead_units):
+            if not resp:
+                return Answer(question=q.text, supported=False, kind=Kind.UNIT_ROLE.value, citations=citation,
+                              context=ctx, answer=f"{head}没有列出责任科室（单位），只列了牵头科室（单位）：{lead}。"
+                                                  f"{marker(plan, item)}")
+            text = f"{head}的责任科室（单位）为{resp}（共{len(item.responsible_units)}个）；牵头科室（单位）为{lead}。"
+        else:
+            text = f"{head}由{lead}牵头，责任科室（单位）为{resp or '未列'}。"
+        return Answer(question=q.text, answer=text + marker(plan, item), supported=True,
+                      kind=Kind.UNIT_ROLE.value, citations=citation, context=ctx)
+
+
+def _roles_wanted(q: Query) -> list[str]:
+    """Per named unit, the role asked: "基教科牵头、扶贫办当责任科室" -> ["lead", "responsible"]."""
+    import re
+
+    roles = []
+    for n, unit in enumerate(q.units):
+        start = q.core.find(unit) if unit in q.core else -1
+        nxt = q.units[n + 1] if n + 1 < len(q.units) else None
+        end = q.core.find(nxt) if nxt and nxt in q.core else len(q.core)
+        window = q.core[start:end] if start >= 0 else q.core
+        lead = bool(re.search(r"牵头|主责", window))
+        resp = bool(re.search(r"责任|配合|参与|协办|挂在", window))
+        both = bool(re.search(r"都算|或者|或|还是|出现|涉及|有分工", window)) or bool(re.search(r"都算|出现在|有分工", q.core))
+        roles.append("any" if both or (lead and resp) else "lead" if lead else "responsible" if resp else "any")
+    return roles
+
+
+@register
+class UnitItems(Intent):
+    """"基教科牵头哪些任务", "X牵头、Y配合的有哪几条", "它还牵头别的吗": items by unit and role."""
+
+    name, kind = "unit_items", Kind.ENUMERATE
+
+    def matches(self, q, env):
+        return bool(q.units) or bool(__import__("re").search(r"联合牵头|共同牵头", q.core))
+
+    def answer(self, q, env):
+        import re
+
+        plans = [p for p in env.scoped(q) if p.has_units]
+        if not plans:
+            names = "、".join(p.title for p in env.scoped(q))
+            return refuse(q, f"{names}没有列出各项工作的牵头或责任科室（单位），无法按科室列出任务。")
+        if not q.units:
+            pairs = [(p, i) for p in plans for i in p.numbered_items if len(i.lead_units) >= 2]
+            lines = [f"{label(i)}：{'、'.join(i.lead_units)}共同牵头{marker(p, i)}" for p, i in pairs]
+            if not pairs:
+                return refuse(q, "没有由两个及以上科室（单位）共同牵头的任务。")
+            return Answer(question=q.text, answer=f"由两个及以上科室（单位）共同牵头的共{len(pairs)}项：\n" + "\n".join(lines),
+                          supported=True, kind=Kind.ENUMERATE.value, citations=[cite(p, i, i.title) for p, i in pairs])
+        roles = _roles_wanted(q)
+
+        def holds(item: Item, unit: str, role: str) -> bool:
+            return ((role in ("lead", "any") and unit in item.lead_units)
+                    or (role in ("responsible", "any") and unit in item.responsible_units))
+
+        pairs = [(p, i) for p in plans for i in p.numbered_items
+                 if all(holds(i, u, r) for u, r in zip(q.units, roles))]
+        words = {"lead": "牵头", "responsible": "作为责任科室（单位）", "any": "牵头或参与"}
+        who = "、".join(f"{u}{words[r]}" for u, r in zip(q.units, roles))
+        ctx = {"plan_id": plans[0].id if len(plans) == 1 else None, "item_id": None, "unit": q.units[0]}
+        if not pairs:
+            return refuse(q, f"{'、'.join(p.title for p in plans)}中没有{who}的任务。")
+        lines = []
+        for p, i in pairs:
+            tag = ""
+            if len(q.units) == 1 and roles[0] == "any":
+                tag = "（牵头）" if q.units[0] in i.lead_units else "（责任）"
+            lines.append(f"第{i.number}项 {i.title}{tag}{marker(p, i)}")
+        head = f"{who}的任务共{len(pairs)}项"
+        if "item_id" in q.context and q.elliptical and len(pairs) == 1 and q.context.get("item_id") == pairs[0][1].id:
+            head += "，只有这一项"
+        if re.search(r"别的|其他|其它|还", q.core) and len(pairs) == 1:
+            head += "（仅此一项）"
+        text = head + "：\n" + "\n".join(lines)
+        return Answer(question=q.text, answer=text, supported=True, kind=Kind.ENUMERATE.value,
+                      citations=[cite(p, i, i.title) for p, i in pairs], context=ctx)

@@ -1,0 +1,282 @@
+"""Reading a question into a typed `Query`: scope, asks, references, topic and chatter.
+
+The reader splits a question into clauses and tells apart what is asked (a clause with a question
+word), what sets the scene ("学校正在搞语言文字达标建设" — its words still count as topic) and
+chatter (self-description, purpose, politeness, hedges), which never becomes topic. Places, years,
+item and section numbers, unit names and quoted terms are read exactly; what each ask wants is
+decided by the intent model over exemplar questions (`intent_model.py`), not by keyword ladders.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..keyword import STOPWORDS, tokenize
+from ..models import Plan
+from ..scope import Scope, resolve_scope
+from .evidence import Vocabulary
+
+# What makes a clause a question: question words, question marks, imperative asks.
+INTERROGATIVE = re.compile(
+    r"[？?]|哪|什么|啥|多少|几|谁|是否|有没有|有无|有木有|吗|如何|怎么|怎样|咋|列出|列举|列一下|列个|指出|概述|"
+    r"说明|比较|对比|分别|是不是|介绍|查一下|查查|找找|数一下|捋一下|注明|讲的|写的|规定了|要求")
+# Self-description and circumstance: "我是达州一所小学的校长", "作为一名校长", "我们学校是…".
+SELF = re.compile(r"^(?:我|我们|本人|咱们?|作为|身为)(?!局)")
+# Politeness, hedges and filler, removed wherever they occur.
+POLITE = re.compile(
+    r"请问|麻烦(?:你|您)?|谢谢|多谢|劳驾|辛苦|帮(?:我|忙)?(?=查|看|找|捋|列|数|确认|整理|梳理)|"
+    r"(?:我)?(?:想|想要|希望)(?:问|知道|了解|确认|请教|查|看看|弄清楚|弄清)(?:一下|下|两件事|两点)?|"
+    r"来着|到底|一下|好像|大概|记得|我有点懵|有点懵|哈$|呀|啊|吧$|嘛")
+# Words that name the document or its issuer, not a topic.
+SCAFFOLD = re.compile(
+    r"《[^》]*》|(?:市|县|区)?(?:教育局|教体局|教育和体育局|教育工委|教工委)|局里|市局|县局|市里|县里|"
+    r"(?:这|那|哪)?(?:几|四|两|三|各)?(?:份|个)?(?:工作)?(?:要点|计划|文件)(?:里|中|上)?|(?:19|20)?\d{2}年")
+QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,30})[”\"」』]")
+DEICTIC = re.compile(r"^(?:那|那么|那这|这|它|该|其)|它|这项|该项|这一项|这条|该条|那项|那条|其中|上面|刚才|这个任务|同类|同样|这方面|这块|那块|这部分|那部分")
+LAST_SECTION = re.compile(r"最后(?:一|那|这)?(?:个|一)?(?:大)?(?:部分|板块|块|方面)")
+LAST_ITEM = re.compile(r"最后(?:一|那|这)(?:条|项|点)")
+ROLE_LEAD = re.compile(r"牵头|主责|挂帅|领衔")
+ROLE_RESP = re.compile(r"责任科室|责任单位|责任栏|配合|参与|协办|协助|协同|一起|还有谁|还有哪些科室|还有哪些单位|要负责")
+ROLE_OTHERS = re.compile(r"除了|除牵头|以外|之外|还有(?:谁|哪些|哪几)")
+CLAUSE_SPLIT = re.compile(r"[，,。？?！!；;：:\n]|(?:另外|此外|还有就是|同时还)")
+
+
+@dataclass(frozen=True)
+class Ask:
+    """One thing asked: the intent that answers it and the clause it was read from."""
+
+    intent: str
+    text: str
+    ranked: tuple[tuple[str, float], ...] = ()  # the intent model's ranking, best first
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question read for what it points at and what it asks."""
+
+    text: str  # the question as asked
+    core: str  # without chatter: what retrieval and the intents read
+    scope: Scope
+    asks: tuple[Ask, ...]
+    topic: tuple[str, ...]  # topic words the plans use, in question order
+    unknown: tuple[str, ...]  # words of the ask that no plan uses (英语 in "英语教学")
+    units: tuple[str, ...] = ()  # canonical unit names, in question order
+    role: str | None = None  # "lead" | "responsible" | "any" | "others" when units' roles are asked
+    quoted: tuple[str, ...] = ()
+    chatter: tuple[str, ...] = ()
+    last_section: bool = False
+    last_item: bool = False
+    elliptical: bool = False  # refers back to the conversation (它, 这项, 邵东呢？)
+    inherited: tuple[str, ...] = ()  # context fields taken from the conversation
+    context: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def intent(self) -> str:
+        return self.asks[0].intent
+
+    @property
+    def unit(self) -> str | None:
+        return self.units[0] if self.units else None
+
+    @property
+    def plan_ids(self) -> list[str] | None:
+        return self.scope.plan_ids
+
+
+@dataclass(frozen=True)
+class Clause:
+    text: str
+    role: str  # "ask" | "context" | "chatter"
+
+
+def split_clauses(question: str) -> list[Clause]:
+    """Clauses of a question, each marked ask / context / chatter."""
+    out: list[Clause] = []
+    for raw in CLAUSE_SPLIT.split(question):
+        text = POLITE.sub("", raw).strip()
+        if not text:
+            continue
+        if INTERROGATIVE.search(text) or INTERROGATIVE.search(raw):
+            out.append(Clause(text, "ask"))
+        elif SELF.search(text):
+            out.append(Clause(text, "chatter"))
+        else:
+            out.append(Clause(text, "context"))
+    if not any(c.role == "ask" for c in out) and out:
+        # A statement-like question ("达州第17项", "邵东呢"): the last clause is the ask.
+        last = out[-1]
+        out[-1] = Clause(last.text, "ask")
+    return out
+
+
+def mask(text: str, vocab: Vocabulary, plans: list[Plan]) -> str:
+    """The ask with its particulars replaced by placeholders, so intents generalise over them."""
+    t = re.sub(r"《[^》]*》", "《计划》", text)
+    t = QUOTED.sub("“某事”", t)
+    for name in vocab.unit_names:
+        if name in t:
+            t = t.replace(name, "某科室")
+    for p in plans:
+        for alias in sorted({p.place, p.issuer, *(a for a in vocab.place_words if len(a) >= 2)}, key=len, reverse=True):
+            if alias and alias in t:
+                t = t.replace(alias, "某地")
+    t = re.sub(r"(?:19|20)?\d{2}\s*年(?!级)", "某年", t)
+    t = re.sub(r"第\s*[\d一二三四五六七八九十百零两]+\s*(项|条|点|部分|大块|板块)", r"第N\1", t)
+    t = re.sub(r"\d+(?:\.\d+)?", "N", t)
+    return t
+
+
+def find_units(text: str, vocab: Vocabulary) -> list[str]:
+    """Unit names in a text (canonical), longest first, without overlaps; nicknames that are the tail
+    of one unit's name ("师训科" for 人事师训科) or its stem ("计财" for 计财科) count too."""
+    from .. import units as unitlib
+
+    found: list[tuple[int, str]] = []
+    taken = [False] * len(text)
+
+    def claim(start: int, end: int, name: str) -> None:
+        if any(taken[start:end]):
+            return
+        for k in range(start, end):
+            taken[k] = True
+        found.append((start, unitlib.normalise_unit(name)))
+
+    for name in vocab.unit_names:
+        for m in re.finditer(re.escape(name), text):
+            claim(m.start(), m.end(), name)
+    canon = sorted({unitlib.normalise_unit(n) for n in vocab.unit_names}, key=len, reverse=True)
+    for name in canon:
+        stem = re.sub(r"(?:科|办|中心|所|室|股)$", "", name)
+        tails = [name[k:] for k in range(1, len(name) - 2)] if len(name) >= 5 else []
+        for part in tails + ([stem] if len(stem) >= 2 and stem != name else []):
+            owners = [n for n in canon if part in n]
+            if len(owners) != 1:
+                continue  # ambiguous nickname: names no unit
+            for m in re.finditer(re.escape(part), text):
+                claim(m.start(), m.end(), name)
+    found.sort()
+    return list(dict.fromkeys(n for _, n in found))
+
+
+def topic_words(text: str, vocab: Vocabulary, drop: set[str]) -> list[str]:
+    """Content words of a text: jieba tokens without scaffolding, places, units or function words."""
+    from ..text import QUESTION_NOISE
+
+    text = SCAFFOLD.sub(" ", text)
+    out: list[str] = []
+    for tok in tokenize(text):
+        if tok in STOPWORDS or tok in QUESTION_NOISE or tok in drop or len(tok) < 2:
+            continue
+        if re.fullmatch(r"\d+(?:\.\d+)?%?", tok) or re.match(r"^(?:几|多少|第几|哪)", tok):
+            continue
+        if not vocab.real_word(tok):
+            import jieba
+
+            parts = [p for p in jieba.lcut(tok, HMM=False) if len(p) >= 2 and p != tok]
+            out.extend(p for p in parts if vocab.real_word(p) and p not in QUESTION_NOISE and p not in out)
+            continue
+        if tok not in out:
+            out.append(tok)
+    # a word inside a longer topic word adds nothing ("学前" in "学前教育")
+    return [w for w in out if not any(w != o and w in o for o in out)]
+
+
+def unit_role(text: str) -> str | None:
+    lead, resp, others = bool(ROLE_LEAD.search(text)), bool(ROLE_RESP.search(text)), bool(ROLE_OTHERS.search(text))
+    if others and (lead or resp):
+        return "others"
+    if lead and resp:
+        return "any"
+    if lead:
+        return "lead"
+    if resp:
+        return "responsible"
+    return None
+
+
+def read_scope(question: str, plans: list[Plan], plan_filter: str | None) -> Scope:
+    # 《…》 titles name a plan by its full title: read the place from it like any other mention.
+    return resolve_scope(question, plans, default_plan=plan_filter)
+
+
+def _ask_groups(clauses: list[Clause], vocab: Vocabulary, drop: set[str]) -> list[tuple[str, list[str]]]:
+    """Ask clauses grouped into separate asks: a clause with topic words or units of its own starts
+    a new ask; one without ("分别是哪几项") belongs to the ask before it."""
+    groups: list[tuple[str, list[str]]] = []
+    for c in clauses:
+        if c.role != "ask":
+            continue
+        words = topic_words(c.text, vocab, drop)
+        own = bool(words) or bool(find_units(c.text, vocab)) or bool(re.search(r"第\s*[\d一二三四五六七八九十百两]+\s*(?:项|条|部分)", c.text))
+        if groups and not own:
+            text, w = groups[-1]
+            groups[-1] = (text + "，" + c.text, w)
+        else:
+            groups.append((c.text, words))
+    return groups
+
+
+def read_query(question: str, plans: list[Plan], vocab: Vocabulary, model, plan_filter: str | None = None,
+               context: dict | None = None) -> Query:
+    """Read a question (and the conversation's context) into a Query."""
+    context = context or {}
+    clauses = split_clauses(question)
+    chatter = tuple(c.text for c in clauses if c.role == "chatter")
+    core = "，".join(c.text for c in clauses if c.role != "chatter") or question
+    scope = resolve_scope(question, plans, default_plan=plan_filter)
+    units = find_units(core, vocab)
+    drop = set(vocab.place_words) | set(units) | {u for n in units for u in (n, re.sub(r"(?:科|办|中心|所|室|股)$", "", n))}
+    for name in vocab.unit_names:
+        if name in core:
+            drop.add(name)
+    ask_text = "，".join(c.text for c in clauses if c.role == "ask")
+    context_text = "，".join(c.text for c in clauses if c.role == "context")
+    ask_words = topic_words(ask_text, vocab, drop)
+    topic = [w for w in ask_words if vocab.known(w)]
+    topic += [w for w in topic_words(context_text, vocab, drop) if vocab.known(w) and w not in topic]
+    unknown = [w for w in ask_words if not vocab.known(w) and _is_noun(w)]
+    quoted = tuple(m.group(1) for m in QUOTED.finditer(question))
+    last_section, last_item = bool(LAST_SECTION.search(core)), bool(LAST_ITEM.search(core))
+    has_ref = bool(scope.item_number or scope.section_number or last_section or last_item)
+    elliptical = bool(context) and (bool(DEICTIC.search(core)) or (not topic and not units and not has_ref)
+                                    or bool(re.fullmatch(r".{0,12}呢[？?]?", question)))
+    inherited: list[str] = []
+    groups = _ask_groups(clauses, vocab, drop)
+    if elliptical and not topic and not units and not unknown and context.get("question") \
+            and not re.search(r"牵头|负责|责任|部分|几|多少|什么时候|何时|哪", _strip_refs(core)):
+        # "邵东呢？", "第18项呢？": the previous ask again, about what this question names.
+        prev = context["question"]
+        prev_clauses = [c for c in split_clauses(prev) if c.role != "chatter"]
+        groups = _ask_groups(prev_clauses, vocab, drop) or groups
+        topic = [w for w in topic_words(prev, vocab, drop) if vocab.known(w)]
+        inherited.append("question")
+    if elliptical:
+        if not scope.explicit and scope.plan_ids is None and context.get("plan_id"):
+            scope.plan_ids = [context["plan_id"]]
+            inherited.append("plan_id")
+        if not topic and context.get("topic") and re.search(r"同类|同样|这方面|相同|类似", core):
+            topic = list(context["topic"])
+            inherited.append("topic")
+        if not units and context.get("unit") and re.search(r"^它|它还|该科室|这个科室|他们", core):
+            units = [context["unit"]]
+            inherited.append("unit")
+    asks = []
+    for text, _ in groups or [(core, topic)]:
+        ranked = tuple(model.rank(mask(text, vocab, plans)))
+        asks.append(Ask(intent=ranked[0][0], text=text, ranked=ranked))
+    return Query(text=question, core=core, scope=scope, asks=tuple(asks), topic=tuple(topic),
+                 unknown=tuple(unknown), units=tuple(units), role=unit_role(core), quoted=quoted,
+                 chatter=chatter, last_section=last_section, last_item=last_item, elliptical=elliptical,
+                 inherited=tuple(inherited), context=dict(context))
+
+
+def _strip_refs(text: str) -> str:
+    return re.sub(r"第\s*[\d一二三四五六七八九十百两]+\s*(?:项|条|点)", "", text)
+
+
+def _is_noun(word: str) -> bool:
+    """A word the plans lack counts against the evidence only when it names a thing (a noun)."""
+    import jieba.posseg as pseg
+
+    tags = [t.flag for t in pseg.lcut(word)]
+    return bool(tags) and all(t.startswith(("n", "eng")) for t in tags) and not all(t.startswith("nr") for t in tags)

@@ -1,0 +1,47 @@
+"""Every threshold of the answer engine, named and explained in one place.
+
+Values marked *calibrated* were chosen by `eval/bench.py --sweep` on the tuning half of the dev set
+(`eval/gold.jsonl` + `eval/families.jsonl`, `split == "tune"`) and checked on the held-out half; the
+others are sizes of the answer, chosen for readability.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+
+@dataclass(frozen=True)
+class Tuning:
+    # ---- evidence: is a record about what the question asks? ---------------------------------
+    #: IDF-weighted share of the question's topic words (words the plans use) that a record must
+    #: contain to count as evidence on its own (calibrated).
+    min_coverage: float = 0.5
+    #: A record ranked first by retrieval also counts as evidence with less lexical coverage when
+    #: its dense (e5) similarity to the question is at least `dense_floor` (calibrated) …
+    dense_floor: float = 0.83
+    #: … and it still covers this share of the topic words (calibrated).
+    dense_min_coverage: float = 0.25
+    #: Topic words the plans never use but that name what is asked (in the ask clause, not chatter)
+    #: count against the evidence with this weight relative to the rarest word the plans use:
+    #: a question about 英语教学 is not answered by a record about 教学 (calibrated).
+    unknown_word_weight: float = 0.6
+    #: A mention counts for "which plans mention X" when the record covers this share of X's words.
+    mention_coverage: float = 0.7
+
+    # ---- intent ------------------------------------------------------------------------------
+    #: Below this probability the intent model's first choice is checked against its second by the
+    #: intents' own `matches` (calibrated on the tuning half).
+    intent_confident: float = 0.45
+
+    # ---- answer size -------------------------------------------------------------------------
+    max_summary_items: int = 6
+    summary_fill: int = 3  # relevant items added after section and title matches, up to this many
+    answer_token_budget: int = 1200  # cl100k tokens: about a screen of Chinese text
+    focus_chars: int = 120  # a quoted sentence longer than this is cut to the clauses that matter
+    max_history_turns: int = 6  # earlier turns read for context; older ones are ignored
+
+    def with_(self, **changes) -> "Tuning":
+        """A copy with some values changed (for sweeps)."""
+        return replace(self, **changes)
+
+
+DEFAULT_TUNING = Tuning()
