@@ -18,6 +18,7 @@ ITEM_NO_RE = re.compile(
     r"|(?<![\d.第A-Za-z\-−+_])(?P<b>\d{1,9})\s*(?:项|条|号)(?!目|件|措施|工作|任务|内容|举措|规定|准则)"
 )
 SECTION_NO_RE = re.compile(r"第\s*(?P<n>\d{1,9}|" + _CN_NUM + r")\s*(?:部分|大项|板块|大块|章|方面|大类)")
+SHORT_YEAR_RE = re.compile(r"(?<![\d.])([12]\d)\s*年(?=(?:的|那份|那个|这份)?(?:工作)?(?:要点|计划|那份|那个|版))")
 ADMIN_SUFFIX_RE = re.compile(r"(?:市|县|区|自治县|自治州|州|省|自治区|特别行政区|地区|盟|旗)$")
 
 
@@ -120,6 +121,11 @@ def resolve_scope(question: str, plans: list[Plan], default_plan: str | None = N
             scope.places.append(plan.place)
     scope.places = list(dict.fromkeys(scope.places))
     years = [int(m.group(1)) for m in YEAR_RE.finditer(q)]
+    if not years:
+        # "达州20年那份", "衡阳22年要点": a two-digit year naming a plan (not "20年来", "三年行动")
+        m = SHORT_YEAR_RE.search(q)
+        if m:
+            years = [2000 + int(m.group(1))]
     if years:
         scope.year = years[0]
     known_places = {a for p in plans for a in plan_aliases(p)}

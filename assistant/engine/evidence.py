@@ -87,7 +87,7 @@ class Evidence:
     def cover(self, words: list[str] | tuple[str, ...], text: str, unknown: tuple[str, ...] = ()) -> float:
         """IDF-weighted share of topic words in a text. A word the plans contain must appear verbatim;
         an unknown compound ("幼儿园学位") may appear in halves. `unknown` words (asked about, absent
-        from every plan) weigh against the share."""
+        from every plan) weigh against the share with their full (maximal) IDF."""
         words = list(words)
         if not words and not unknown:
             return 0.0
@@ -99,8 +99,8 @@ class Evidence:
             if flat(w) in f or (not self.vocab.known(w) and coverage([w], f) == 1.0):
                 found += weight(w)
         if unknown:
-            top = max((weight(w) for w in words), default=1.0)
-            total += self.tuning.unknown_word_weight * top * len(unknown)
+            # an asked-about word no record contains weighs as much as the rarest word can
+            total += self.tuning.unknown_word_weight * sum(weight(w) for w in unknown)
         return found / total if total else 0.0
 
     def relevant(self, hits: list[Hit], topic: tuple[str, ...], unknown: tuple[str, ...] = (),

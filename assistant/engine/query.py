@@ -153,6 +153,10 @@ def find_units(text: str, vocab: Vocabulary) -> list[str]:
             if len(owners) != 1:
                 continue  # ambiguous nickname: names no unit
             for m in re.finditer(re.escape(part), text):
+                # a bare stem ("计财") names the unit only as a word of its own, not inside a topic
+                # word ("党建工作", "督导评估")
+                if part == stem and not re.match(r"$|[那这牵负配参在今的，。？?、和与及也还都]", text[m.end():]):
+                    continue
                 claim(m.start(), m.end(), name)
     found.sort()
     return list(dict.fromkeys(n for _, n in found))
@@ -238,7 +242,10 @@ def read_query(question: str, plans: list[Plan], vocab: Vocabulary, model, plan_
     quoted = tuple(m.group(1) for m in QUOTED.finditer(question))
     last_section, last_item = bool(LAST_SECTION.search(core)), bool(LAST_ITEM.search(core))
     has_ref = bool(scope.item_number or scope.section_number or last_section or last_item)
+    # A question leaning on the conversation: a deictic word, "邵东呢？", or nothing of its own to go
+    # on but a bare reference ("第四部分是哪几条？" names no plan).
     elliptical = bool(context) and (bool(DEICTIC.search(core)) or (not topic and not units and not has_ref)
+                                    or (not topic and not scope.explicit)
                                     or bool(re.fullmatch(r".{0,12}呢[？?]?", question)))
     inherited: list[str] = []
     groups = _ask_groups(clauses, vocab, drop)
@@ -249,6 +256,7 @@ def read_query(question: str, plans: list[Plan], vocab: Vocabulary, model, plan_
         prev_clauses = [c for c in split_clauses(prev) if c.role != "chatter"]
         groups = _ask_groups(prev_clauses, vocab, drop) or groups
         topic = [w for w in topic_words(prev, vocab, drop) if vocab.known(w)]
+        core = "，".join(c.text for c in prev_clauses)
         inherited.append("question")
     if elliptical:
         if not scope.explicit and scope.plan_ids is None and context.get("plan_id"):

@@ -61,7 +61,8 @@ def focus(sentence: str, words, weight, limit: int = 120, prefer_figures: bool =
 
 def gist(item: Item, words, weight, sentences_wanted: int = 2, limit: int = 80) -> str:
     """The item's most relevant sentences, then concrete ones (numbers, named programmes)."""
-    text = body(item)
+    # What the item asks to be done (目标任务/工作措施) before what it says is wrong (问题描述).
+    text = (item.goals + item.measures).replace("\n", "") if (item.goals or item.measures) else body(item)
     sents = sentences(text)
     first = best_sentences(text, list(words), limit=1, weight=weight) or sents[:1]
     concrete = [x for x in sents if re.search(r"\d|“|《|\"", x) and x not in first]

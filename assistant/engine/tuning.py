@@ -20,9 +20,9 @@ class Tuning:
     dense_floor: float = 0.83
     #: … and it still covers this share of the topic words (calibrated).
     dense_min_coverage: float = 0.25
-    #: Topic words the plans never use but that name what is asked (in the ask clause, not chatter)
-    #: count against the evidence with this weight relative to the rarest word the plans use:
-    #: a question about 英语教学 is not answered by a record about 教学 (calibrated).
+    #: Topic words the plans never use but that name what is asked (nouns of the ask clause, not
+    #: chatter) count against the evidence with this share of their IDF: a question about 英语教学
+    #: is not answered by a record about 教学 (calibrated).
     unknown_word_weight: float = 0.6
     #: A mention counts for "which plans mention X" when the record covers this share of X's words.
     mention_coverage: float = 0.7

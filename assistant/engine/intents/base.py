@@ -48,7 +48,9 @@ class Env:
     def context_item(self, q: Query) -> tuple[Plan, Item] | None:
         """The item the conversation was about, when this question refers back to it."""
         if q.elliptical and q.context.get("item_id") in self.records:
-            return self.records[q.context["item_id"]]
+            plan, item = self.records[q.context["item_id"]]
+            if q.scope.plan_ids is None or plan.id in q.scope.plan_ids:
+                return plan, item
         return None
 
     def numbered(self, q: Query) -> list[tuple[Plan, Item]]:

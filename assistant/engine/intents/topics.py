@@ -16,11 +16,45 @@ from .base import Env, Intent, cite, not_found, refuse, register
 # The form of the value asked for (a figure, a time), read from the ask's question words.
 WANTS_NUMBER = re.compile(r"多少|几[个所套台名人项成倍]|比例|比是|普职比|占比|率(?:是|要|达|定)|控制在|控到|数量|金额|规模|"
                           r"面积|多大|多高|百分|标准|多少钱|几|涨")
-WANTS_TIME = re.compile(r"什么时候|啥时候|何时|时间|截止|哪年|几月|期限|时限|多久|节点|多长|频次|频率")
+WANTS_TIME = re.compile(r"什么时候|啥时候|何时|时间|截止|哪年|几月|期限|时限|多久|节点|频次|频率")
+# The measure a figure must carry to answer "多少钱 / 多少人 / 几所 / 比例": a figure in another
+# measure ("3所" for an investment) does not state the asked value.
+MEASURES = (
+    (re.compile(r"多少钱|金额|投资|资金|经费|补助|津贴|租金|工资|(?:多少|几)(?:万|亿)?元|费用|标准是每"), r"(?:万|亿)?元"),
+    (re.compile(r"(?:多少|几)(?:个)?(?:新)?(?:人|名|位|老师|教师|学生|干部|校长|人员)|人数|人次"), r"(?:万)?(?:人|名|人次)|[%％]"),
+    (re.compile(r"年龄|几岁|多大年纪|多大岁数"), r"周岁|岁"),
+    (re.compile(r"比例|占比|百分|率(?:是|要|达|定|为)|率多少|(?:覆盖|入园|巩固|普及|入学|合格|优良)率"), r"[%％‰]|百分之|成"),
+    (re.compile(r"多长时间|时长|几(?:个)?小时|多少分钟|多少小时|每天.*时间"), r"小时|分钟|天|周|学时|课时"),
+    (re.compile(r"(?:多少|几)所"), r"所"), (re.compile(r"(?:多少|几)套"), r"套"),
+    (re.compile(r"(?:多少|几)(?:个)?学位"), r"个|学位"), (re.compile(r"面积|平方米"), r"平方米|亩"),
+)
 
 
-def fact_quotes(q: Query, env: Env, item: Item, want_number: bool, want_time: bool) -> list[str]:
-    return best_sentences(item.text, list(q.topic), want_number, want_time, limit=2, weight=env.weight)
+def asked_measure(text: str) -> str | None:
+    """The measure pattern a figure must carry for this ask, when the ask names one."""
+    return next((m for pattern, m in MEASURES if pattern.search(text)), None)
+
+
+def states_value(sentence: str, measure: str | None) -> bool:
+    if not has_figure(sentence):
+        return False
+    if measure is None:
+        return True
+    stripped = re.sub(r"(?:19|20)\d{2}\s*年(?:底|内|前)?", "", sentence)
+    return bool(re.search(r"(?:\d|[一二三四五六七八九十两百千万])[\d.,，]*\s*(?:万|亿)?(?:" + measure + ")", stripped)
+                or (measure.startswith("[%") and re.search(r"[一二三四五六七八九十两]+分之", stripped)))
+
+
+def fact_quotes(q: Query, env: Env, item: Item, want_number: bool, want_time: bool,
+                measure: str | None = None) -> list[str]:
+    """The sentences of an item that carry the asked value; with a measure, one that states it."""
+    quotes = best_sentences(item.text, list(q.topic), want_number, want_time, limit=2, weight=env.weight)
+    if measure and not any(states_value(x, measure) for x in quotes):
+        stating = [x for x in sentences(item.text) if states_value(x, measure)]
+        scored = sorted(((env.evidence.cover(q.topic, x), n, x) for n, x in enumerate(stating)), key=lambda t: (-t[0], t[1]))
+        if scored and scored[0][0] > 0:
+            quotes = [scored[0][2]]
+    return quotes
 
 
 @register
@@ -33,8 +67,10 @@ class Fact(Intent):
         return bool(q.topic or q.unknown or env.context_item(q) or env.numbered(q))
 
     def answer(self, q, env):
-        want_number = bool(WANTS_NUMBER.search(q.asks[0].text)) and not WANTS_TIME.search(q.asks[0].text)
-        want_time = bool(WANTS_TIME.search(q.asks[0].text))
+        ask = q.asks[0].text
+        want_number = bool(WANTS_NUMBER.search(ask))
+        want_time = bool(WANTS_TIME.search(ask)) and not re.search(r"多少|几", ask)
+        measure = asked_measure(ask) if want_number else None
         candidates: list[tuple[Plan, Item]] = list(env.numbered(q))
         ctx = env.context_item(q)
         if ctx and ctx not in candidates:
@@ -45,11 +81,11 @@ class Fact(Intent):
             return not_found(q, env)
         best, best_quotes, best_score = None, [], -1.0
         for rank, (p, i) in enumerate(candidates):
-            quotes = fact_quotes(q, env, i, want_number, want_time)
+            quotes = fact_quotes(q, env, i, want_number, want_time, measure)
             if not quotes:
                 continue
             score = env.evidence.cover(q.topic, "".join(quotes)) - 0.15 * rank
-            if want_number and any(has_figure(x) for x in quotes):
+            if want_number and any(states_value(x, measure) for x in quotes):
                 score += 1.0  # a figure was asked for: candidates that state one come first
             if want_time and any(TIME_RE.search(x) for x in quotes):
                 score += 1.0
@@ -59,7 +95,7 @@ class Fact(Intent):
             best, best_quotes = candidates[0], [candidates[0][1].title]
         plan, item = best
         ctx_out = {"plan_id": plan.id, "item_id": item.id}
-        stated = (any(has_figure(x) for x in best_quotes) if want_number else
+        stated = (any(states_value(x, measure) for x in best_quotes) if want_number else
                   any(TIME_RE.search(x) for x in best_quotes) if want_time else True)
         if not stated or env.cover(q, item) < env.tuning.min_coverage and not (ctx or env.numbered(q)):
             # The asked value is not stated: say so, and what the closest item does say.
@@ -93,6 +129,12 @@ class Summary(Intent):
         ctx = env.context_item(q)
         if ctx and not q.topic:
             chosen.append(ctx)
+        from .structure import section_named
+
+        section = section_named(q, env) if len(env.scoped(q)) == 1 else None
+        if section is not None and not chosen:
+            plan, heading = section
+            chosen = [(plan, i) for i in plan.numbered_items if i.section and i.section[0] == heading][: t.max_summary_items]
         relevant = env.relevant(q)
         titled = [h for h in relevant if env.evidence.cover(q.topic, h.item.title) >= 0.5]
         for h in titled + [h for h in relevant if h not in titled]:
@@ -178,9 +220,18 @@ class Mentions(Intent):
 
     def answer(self, q, env):
         topic, found = mentions(q, env)
+        kind = Kind.CROSS_PLAN if len(env.scoped(q)) > 1 else Kind.ENUMERATE
+        if not found and not q.quoted:
+            # No record names the topic outright: the records the evidence vouches for, said as such.
+            for h in env.relevant(q)[: env.tuning.max_summary_items]:
+                best = best_sentences(body(h.item), list(q.topic), limit=1, weight=env.weight)
+                found.append((h.plan, h.item, focus(best[0], q.topic, env.weight, 80) if best else h.item.title))
+            if found:
+                ans = render_mentions(q, env, topic, found, kind)
+                ans.answer = f"没有条目原文写到“{topic}”，相关的有：\n" + ans.answer.split("\n", 1)[1]
+                return ans
         if not found:
             return not_found(q, env)
-        kind = Kind.CROSS_PLAN if len(env.scoped(q)) > 1 else Kind.ENUMERATE
         return render_mentions(q, env, topic, found, kind)
 
 

@@ -54,7 +54,8 @@ class UnitRole(Intent):
         resp = "、".join(item.responsible_units)
         if q.role in ("responsible", "others") or (q.role == "any" and not item.lead_units):
             if not resp:
-                return Answer(question=q.text, supported=False, kind=Kind.UNIT_ROLE.value, citations=citation,
+                yes_no = bool(__import__("re").search(r"吗|有没有|是否|有无", q.core))  # "它有责任科室吗" is answered: no
+                return Answer(question=q.text, supported=yes_no, kind=Kind.UNIT_ROLE.value, citations=citation,
                               context=ctx, answer=f"{head}没有列出责任科室（单位），只列了牵头科室（单位）：{lead}。"
                                                   f"{marker(plan, item)}")
             text = f"{head}的责任科室（单位）为{resp}（共{len(item.responsible_units)}个）；牵头科室（单位）为{lead}。"
