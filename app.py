@@ -14,6 +14,7 @@ from pathlib import Path
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")  # chromadb
+SHUTDOWN_GRACE_S = 2  # seconds open connections get after SIGTERM before they are closed
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -54,11 +55,19 @@ def main(argv: list[str] | None = None) -> int:
     except (IndexUnavailable, FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    from assistant.corpus import DEFAULT_CORPUS, scan_folder
+
+    corpus_dir = args.corpus or DEFAULT_CORPUS
+    if corpus_dir.is_dir():  # skipped entries are reported on every start, not only when the index is rebuilt
+        for skipped in scan_folder(corpus_dir)[1]:
+            print(f"warning: skipped {skipped}", file=sys.stderr)
     app = create_app(assistant, settings)
     shown = f"[{settings.host}]" if ":" in settings.host else settings.host
     print(f"serving on http://{shown}:{settings.port}/  (API docs: /docs"
           f"{'; auth required' if settings.auth_required else ''})", file=sys.stderr, flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    # Open event streams (Gradio's heartbeat) would hold a graceful shutdown for ever: cut them after a moment.
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False,
+                timeout_graceful_shutdown=SHUTDOWN_GRACE_S)
     return 0
 
 

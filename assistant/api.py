@@ -15,191 +15,35 @@ then the API needs `Authorization: Bearer <token>` or HTTP Basic, and the UI sho
 """
 from __future__ import annotations
 
-import hmac
-import ipaddress
 import json
-import os
-from base64 import b64decode
-from dataclasses import dataclass, field
-from pathlib import Path
+import threading
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Match, Mount
 
 from .cli import item_json, plan_json
-from .service import MAX_QUESTION_CHARS, QuestionError
+from .schemas import MAX_HISTORY_TURNS, AskRequest, AskResponse, ErrorOut, ItemOut, PlanOut  # noqa: F401
+from .security import ROOT, ConfigError, Guard, LoginThrottle, Settings, gradio_cookie_user  # noqa: F401
+from .service import QuestionError
 from .store import IndexUnavailable
 
-ROOT = Path(__file__).resolve().parent.parent
 MAX_BODY_BYTES = 64 * 1024
-MAX_HISTORY_TURNS = 20
 API_PREFIX = "/api/"
 DOCS_ASSETS = "/docs-assets"
-
-
-class ConfigError(ValueError):
-    """The server configuration is unsafe or incomplete; the message says what to set."""
-
-
-@dataclass
-class Settings:
-    """Where to listen, who may use it, and where feedback goes (from CLI flags and the environment)."""
-
-    host: str = "127.0.0.1"
-    port: int = 7860
-    token: str | None = None
-    user: str | None = None
-    password: str | None = None
-    data_dir: Path = field(default_factory=lambda: ROOT / "data")
-
-    @classmethod
-    def from_env(cls, host: str = "127.0.0.1", port: int = 7860, env: dict | None = None) -> "Settings":
-        env = os.environ if env is None else env
-        data_dir = env.get("ASSISTANT_DATA_DIR")
-        return cls(host=host, port=port, token=env.get("ASSISTANT_TOKEN") or None,
-                   user=env.get("ASSISTANT_USER") or None, password=env.get("ASSISTANT_PASSWORD") or None,
-                   data_dir=Path(data_dir) if data_dir else ROOT / "data")
-
-    @property
-    def loopback(self) -> bool:
-        if self.host in ("localhost", "localhost.localdomain"):
-            return True
-        try:
-            return ipaddress.ip_address(self.host.strip("[]")).is_loopback
-        except ValueError:
-            return False
-
-    @property
-    def has_credentials(self) -> bool:
-        return bool(self.token or (self.user and self.password))
-
-    @property
-    def auth_required(self) -> bool:
-        """Off on loopback without credentials; on whenever credentials are configured."""
-        return self.has_credentials
-
-    def check(self) -> None:
-        """Refuse an exposed server without credentials, and half-set user/password."""
-        if bool(self.user) != bool(self.password):
-            raise ConfigError("set both ASSISTANT_USER and ASSISTANT_PASSWORD (or neither)")
-        if not self.loopback and not self.has_credentials:
-            raise ConfigError(
-                f"refusing to listen on {self.host} without authentication: set ASSISTANT_TOKEN "
-                "(bearer token) or ASSISTANT_USER and ASSISTANT_PASSWORD, or bind 127.0.0.1")
-
-    def login_ok(self, username: str, password: str) -> bool:
-        """UI login (and HTTP Basic): user/password, or any user name with the token as password."""
-        ok = False
-        if self.user and self.password:
-            ok = _same(username, self.user) and _same(password, self.password)
-        if self.token:
-            ok = ok or _same(password, self.token)
-        return ok
-
-    def header_ok(self, authorization: str | None) -> bool:
-        scheme, _, value = (authorization or "").partition(" ")
-        value = value.strip()
-        if scheme.lower() == "bearer" and self.token:
-            return _same(value, self.token)
-        if scheme.lower() == "basic":
-            try:
-                username, _, password = b64decode(value, validate=True).decode("utf-8").partition(":")
-            except (ValueError, UnicodeDecodeError):
-                return False
-            return self.login_ok(username, password)
-        return False
-
-
-def _same(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
-
-
-# ---- request / response models ------------------------------------------------------------
-class HistoryTurn(BaseModel):
-    """An earlier turn: its question and, ideally, the answer JSON the API returned for it."""
-
-    model_config = ConfigDict(extra="forbid")
-    question: str = Field(max_length=MAX_QUESTION_CHARS)
-    answer: dict[str, Any] | None = None
-
-
-class AskRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={
-        "examples": [{"question": "学生资助由哪个科室牵头？"},
-                     {"question": "那它的责任科室呢？", "history": ["学生资助由哪个科室牵头？"]},
-                     {"question": "要新增多少学位？", "plan": "shaodong-2020"}]})
-    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, description="the question (≤ 500 characters)")
-    plan: str | None = Field(None, max_length=100, description="only this plan id (see GET /api/plans)")
-    history: list[str | HistoryTurn] = Field(default_factory=list, max_length=MAX_HISTORY_TURNS,
-                                             description="earlier turns, oldest first")
-
-
-class Citation(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    plan: str
-    plan_id: str
-    item: str | None
-    section: list[str]
-    title: str
-    lead_units: list[str]
-    responsible_units: list[str]
-    quote: str
-    id: str
-
-
-class Retrieved(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    plan: str
-    plan_id: str
-    item: str | None
-    score: float
-
-
-class AskResponse(BaseModel):
-    """The answer contract: text with inline 〔计划·第N项〕 markers, and what each marker cites."""
-
-    model_config = ConfigDict(extra="allow")
-    question: str
-    answer: str
-    supported: bool
-    kind: str
-    citations: list[Citation]
-    retrieved: list[Retrieved]
-    timings_ms: dict[str, float]
-
-
-class PlanOut(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    id: str
-    title: str
-    issuer: str
-    year: int | None
-    item_count: int
-    record_count: int
-    sections: list[str]
-
-
-class ItemOut(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    id: str
-    plan: str
-    plan_id: str
-    item: str | None
-    kind: str
-    title: str
-    section: list[str]
-    text: str
-    lead_units: list[str]
-    responsible_units: list[str]
-
-
-class ErrorOut(BaseModel):
-    error: str
-    detail: Any = None
+# Amplification guard: a request whose plain-string history turns must be answered again, or with a
+# long question, is "heavy". Heavy requests run one at a time and at most HEAVY_QUEUE wait; the
+# rest get 503 at once. A normal question never waits behind them.
+HEAVY_QUESTION_CHARS = 120
+HEAVY_LANES = 1
+HEAVY_QUEUE = 4
+HEAVY_WAIT_S = 20.0
+BODY_PARSE_ERROR = "There was an error parsing the body"  # FastAPI's wording for a body json.loads rejects
 
 
 # ---- body size limit ----------------------------------------------------------------------
@@ -262,39 +106,30 @@ def create_app(assistant, settings: Settings | None = None, ui: bool = True) -> 
 
     app = FastAPI(title="工作要点问答助手 API", version=_version(), docs_url=None, redoc_url=None,
                   openapi_url=None, description=__doc__.split("\n\n")[0])
+    # Innermost first. Declaring CORS with no allowed origin also switches off Gradio's own CORS
+    # layer, which reflects any origin (with credentials) when the Host is not localhost.
+    app.add_middleware(CORSMiddleware, allow_origins=[], allow_credentials=False)
+    app.add_middleware(JsonErrors)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+    session = {"user": lambda cookies: None}  # who a Gradio session cookie belongs to, once the UI is mounted
+    app.add_middleware(Guard, settings=settings, throttle=LoginThrottle(),
+                       cookie_user=lambda cookies: session["user"](cookies))
     app.state.assistant = assistant
     app.state.settings = settings
     guarded = [Depends(require_auth)]
+    _add_error_handlers(app)
+    lane = HeavyLane()
 
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException):
-        return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, exc: RequestValidationError):
-        detail = [{"loc": list(e.get("loc", [])), "msg": e.get("msg", ""), "type": e.get("type", "")}
-                  for e in exc.errors()]
-        first = detail[0] if detail else {"loc": [], "msg": "invalid"}
-        where = ".".join(str(p) for p in first["loc"] if p != "body")
-        return JSONResponse({"error": f"invalid request: {where + ': ' if where else ''}{first['msg']}",
-                             "detail": detail}, status_code=422)
-
-    @app.exception_handler(QuestionError)
-    async def bad_question(request: Request, exc: QuestionError):
-        return JSONResponse({"error": str(exc)}, status_code=400)
-
-    @app.exception_handler(IndexUnavailable)
-    async def no_index(request: Request, exc: IndexUnavailable):
-        return JSONResponse({"error": str(exc)}, status_code=503)
-
-    errors = {400: {"model": ErrorOut}, 401: {"model": ErrorOut}, 413: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+    errors = {400: {"model": ErrorOut}, 401: {"model": ErrorOut}, 413: {"model": ErrorOut}, 422: {"model": ErrorOut},
+              503: {"model": ErrorOut}}
 
     @app.post("/api/ask", response_model=AskResponse, dependencies=guarded, responses=errors, tags=["answers"])
-    def ask(body: AskRequest) -> dict:
+    async def ask(body: AskRequest) -> dict:
         """Answer a question from the plans, with inline citations 〔计划·第N项〕 and their records."""
-        history = [t if isinstance(t, str) else t.model_dump() for t in body.history]
-        return assistant.ask(body.question, history=history, plan=body.plan or None).to_dict()
+        def run() -> dict:
+            with lane.enter(_is_heavy(body)):
+                return assistant.ask(body.question, history=body.history_for_engine(), plan=body.plan or None).to_dict()
+        return await run_in_threadpool(run)
 
     @app.get("/api/plans", response_model=list[PlanOut], dependencies=guarded, tags=["plans"])
     def plans() -> list[dict]:
@@ -328,11 +163,161 @@ def create_app(assistant, settings: Settings | None = None, ui: bool = True) -> 
         return {"status": "ok", "plans": len(plans), "build": build}
 
     _add_docs(app, guarded)
+    _add_api_fallback(app)
     if ui:
         from .web import mount_ui
 
         mount_ui(app, assistant, settings)
+        gradio_app = next((r.app for r in app.routes if isinstance(r, Mount) and r.path in ("", "/")), None)
+        if gradio_app is not None:
+            session["user"] = gradio_cookie_user(gradio_app)
     return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    """Every error is a JSON object with an `error` field; nothing escapes as a bare 500."""
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        if exc.status_code == 400 and exc.detail == BODY_PARSE_ERROR:  # e.g. invalid UTF-8, nesting too deep
+            cause = exc.__cause__
+            reason = "JSON nested too deeply" if isinstance(cause, RecursionError) else "body is not valid JSON"
+            return JSONResponse({"error": f"invalid request: {reason}",
+                                 "detail": [{"loc": ["body"], "msg": reason, "type": "json_invalid"}]}, status_code=422)
+        return JSONResponse({"error": _printable(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError):
+        detail = [{"loc": [_printable(p) for p in e.get("loc", [])], "msg": _printable(e.get("msg", "")),
+                   "type": e.get("type", "")} for e in exc.errors()]
+        first = detail[0] if detail else {"loc": [], "msg": "invalid"}
+        where = ".".join(str(p) for p in first["loc"] if p != "body")
+        return JSONResponse({"error": f"invalid request: {where + ': ' if where else ''}{first['msg']}",
+                             "detail": detail}, status_code=422)
+
+    @app.exception_handler(QuestionError)
+    async def bad_question(request: Request, exc: QuestionError):
+        return JSONResponse({"error": _printable(str(exc))}, status_code=400)
+
+    @app.exception_handler(IndexUnavailable)
+    async def no_index(request: Request, exc: IndexUnavailable):
+        return JSONResponse({"error": str(exc)}, status_code=503)
+
+    @app.exception_handler(Busy)
+    async def busy(request: Request, exc: Busy):
+        return JSONResponse({"error": str(exc)}, status_code=503, headers={"Retry-After": str(exc.retry_after)})
+
+    @app.exception_handler(Exception)
+    async def internal(request: Request, exc: Exception):  # last resort; the fuzz suite expects none
+        return JSONResponse({"error": "internal error"}, status_code=500)
+
+
+def _add_api_fallback(app: FastAPI) -> None:
+    """Unknown /api/ routes: 405 with Allow when the path exists for another method, else 404 (both JSON)."""
+
+    @app.api_route(API_PREFIX.rstrip("/") + "/{rest:path}", include_in_schema=False,
+                   methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+    def api_fallback(request: Request):
+        allowed = set()
+        for route in app.routes:
+            if getattr(route, "include_in_schema", False) and hasattr(route, "methods"):
+                match, _ = route.matches({**request.scope, "method": "\0"})
+                if match == Match.PARTIAL:
+                    allowed |= set(route.methods)
+        if allowed:
+            return JSONResponse({"error": f"method {request.method} not allowed here (use {', '.join(sorted(allowed))})"},
+                                status_code=405, headers={"Allow": ", ".join(sorted(allowed))})
+        return JSONResponse({"error": f"no such endpoint: {_printable(request.url.path)}"}, status_code=404)
+
+
+def _printable(value: Any) -> Any:
+    """Text that can be encoded as UTF-8 (lone surrogates from a hostile body replaced)."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    return value if isinstance(value, (int, float, bool, type(None))) else _printable(str(value))
+
+
+class Busy(Exception):
+    def __init__(self, retry_after: int):
+        self.retry_after = retry_after
+        super().__init__(f"server busy with long requests: retry in {retry_after} s, or send a shorter question "
+                         "and the earlier answers (not bare questions) as history")
+
+
+class HeavyLane:
+    """At most HEAVY_LANES heavy requests at a time, HEAVY_QUEUE more waiting; light ones pass straight on."""
+
+    def __init__(self, lanes: int = HEAVY_LANES, queue: int = HEAVY_QUEUE, wait: float = HEAVY_WAIT_S):
+        self._slots = threading.BoundedSemaphore(lanes)
+        self._lock = threading.Lock()
+        self._waiting, self.queue, self.wait = 0, queue, wait
+
+    def enter(self, heavy: bool):
+        lane = self
+
+        class _Lane:
+            def __enter__(self):
+                if not heavy:
+                    return
+                with lane._lock:
+                    if lane._waiting >= lane.queue:
+                        raise Busy(int(lane.wait))
+                    lane._waiting += 1
+                try:
+                    if not lane._slots.acquire(timeout=lane.wait):
+                        raise Busy(int(lane.wait))
+                finally:
+                    with lane._lock:
+                        lane._waiting -= 1
+
+            def __exit__(self, *exc):
+                if heavy:
+                    lane._slots.release()
+        return _Lane()
+
+
+def _is_heavy(body: AskRequest) -> bool:
+    """Plain-string turns are re-answered by the engine; a long question costs more to embed."""
+    return len(body.question) > HEAVY_QUESTION_CHARS or any(isinstance(t, str) for t in body.history)
+
+
+class JsonErrors:
+    """ASGI middleware: a 404/405 from a mounted app (Gradio says {"detail": …}) becomes {"error": …}."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] == "HEAD":  # a HEAD answer has no body to rewrite
+            return await self.app(scope, receive, send)
+        start: dict = {}
+        chunks: list[bytes] = []
+
+        async def sending(message):
+            if message["type"] == "http.response.start" and message["status"] in (404, 405):
+                start.update(message)
+                return
+            if not start or message["type"] != "http.response.body":
+                return await send(message)
+            chunks.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            body = b"".join(chunks)
+            try:
+                data = json.loads(body)
+            except ValueError:
+                data = None
+            if isinstance(data, dict) and "detail" in data and "error" not in data:
+                detail = data["detail"]
+                body = json.dumps({"error": detail if isinstance(detail, str) else "not found"}).encode()
+            elif data is None:
+                body = json.dumps({"error": body.decode("utf-8", "replace").strip() or "not found"}).encode()
+            headers = [(k, v) for k, v in start.get("headers") or []
+                       if k.lower() not in (b"content-length", b"content-type")]
+            await send({**start, "headers": headers + [(b"content-type", b"application/json"),
+                                                       (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+        return await self.app(scope, receive, sending)
 
 
 def _add_docs(app: FastAPI, guarded: list) -> None:

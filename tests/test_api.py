@@ -17,6 +17,9 @@ from assistant.service import Assistant
 from web_support import ROOT, built_index, free_port
 
 PLAN_IDS = {"dazhou-2020", "hengyang-2022", "shaodong-2020", "yongshun-2023"}
+BASE = "http://127.0.0.1"  # the Host a loopback server answers to (TestClient's default "testserver" is refused)
+TOKEN = "s3cret-token-0123456789"
+PASSWORD = "correct-horse-7"
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +30,7 @@ def assistant():
 @pytest.fixture(scope="module")
 def client(assistant, tmp_path_factory):
     settings = Settings(data_dir=tmp_path_factory.mktemp("data"))
-    with TestClient(create_app(assistant, settings)) as c:  # the full app: API + mounted UI
+    with TestClient(create_app(assistant, settings), base_url=BASE) as c:  # the full app: API + mounted UI
         yield c
 
 
@@ -206,8 +209,8 @@ def test_exposed_host_without_credentials_is_refused(assistant):
         create_app(assistant, Settings(host="0.0.0.0"), ui=False)
     with pytest.raises(ConfigError, match="both"):
         Settings(host="0.0.0.0", user="rector").check()
-    Settings(host="0.0.0.0", token="t").check()
-    Settings(host="0.0.0.0", user="rector", password="pw").check()
+    Settings(host="0.0.0.0", token=TOKEN).check()
+    Settings(host="0.0.0.0", user="rector", password=PASSWORD).check()
 
 
 def test_app_py_refuses_to_start_exposed_without_credentials(tmp_path):
@@ -232,9 +235,9 @@ def test_settings_from_env(tmp_path):
 
 @pytest.fixture(scope="module")
 def secured(assistant, tmp_path_factory):
-    settings = Settings(host="0.0.0.0", token="s3cret-token", user="rector", password="pa55",
-                        data_dir=tmp_path_factory.mktemp("data"))
-    with TestClient(create_app(assistant, settings)) as c:
+    settings = Settings(host="0.0.0.0", token=TOKEN, user="rector", password=PASSWORD,
+                        data_dir=tmp_path_factory.mktemp("data"), allowed_hosts=["127.0.0.1"])
+    with TestClient(create_app(assistant, settings), base_url=BASE) as c:
         yield c
 
 
@@ -255,11 +258,11 @@ def test_api_with_credentials(secured):
     assert secured.get("/api/plans", headers={"Authorization": "Bearer wrong"}).status_code == 401
     assert secured.get("/api/plans", headers=basic("rector", "wrong")).status_code == 401
     assert secured.get("/api/plans", headers={"Authorization": "Basic !!notbase64"}).status_code == 401
-    assert secured.get("/api/plans", headers={"Authorization": "Bearer s3cret-token"}).status_code == 200
-    assert secured.get("/api/plans", headers=basic("rector", "pa55")).status_code == 200
-    assert secured.get("/api/plans", headers=basic("anyone", "s3cret-token")).status_code == 200
+    assert secured.get("/api/plans", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
+    assert secured.get("/api/plans", headers=basic("rector", PASSWORD)).status_code == 200
+    assert secured.get("/api/plans", headers=basic("anyone", TOKEN)).status_code == 200
     r = secured.post("/api/ask", json={"question": "学生资助由哪个科室牵头？"},
-                     headers={"Authorization": "Bearer s3cret-token"})
+                     headers={"Authorization": f"Bearer {TOKEN}"})
     assert r.status_code == 200 and r.json()["citations"][0]["id"] == "dazhou-2020:21"
     assert secured.get("/healthz").status_code == 200  # liveness stays open
 
@@ -269,8 +272,8 @@ def test_ui_requires_login_when_secured(secured):
     assert secured.get("/gradio_api/info").status_code == 401
     r = secured.post("/login", data={"username": "rector", "password": "wrong"})
     assert r.status_code == 400 and r.json() == {"detail": "Incorrect credentials."}
-    fresh = TestClient(secured.app)
-    r = fresh.post("/login", data={"username": "rector", "password": "pa55"})
+    fresh = TestClient(secured.app, base_url=BASE)
+    r = fresh.post("/login", data={"username": "rector", "password": PASSWORD})
     assert r.status_code == 200 and r.json() == {"success": True}
     assert fresh.get("/config").status_code == 200
 
