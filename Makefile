@@ -38,6 +38,7 @@ ragas: install $(RAGAS_SITE)/.stamp
 
 eval: install ragas
 	$(PY) -m eval
+	$(PY) -m eval.generality
 
 bench: install
 	$(PY) eval/bench.py

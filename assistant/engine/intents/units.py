@@ -130,5 +130,6 @@ class UnitItems(Intent):
         if re.search(r"别的|其他|其它|还", q.core) and len(pairs) == 1:
             head += "（仅此一项）"
         text = head + "：\n" + "\n".join(lines)
-        return Answer(question=q.text, answer=text, supported=True, kind=Kind.ENUMERATE.value,
+        kind = Kind.COUNT if re.search(r"几|多少", q.asks[0].text) else Kind.ENUMERATE
+        return Answer(question=q.text, answer=text, supported=True, kind=kind.value,
                       citations=[cite(p, i, i.title) for p, i in pairs], context=ctx)

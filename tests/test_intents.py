@@ -1,0 +1,111 @@
+"""Intents and the question reader on hand-built plans: no index, no embedder."""
+import pytest
+
+from assistant.engine.evidence import Evidence, Vocabulary
+from assistant.engine.intent_model import default_model
+from assistant.engine.intents import REGISTRY, Env
+from assistant.engine.query import read_query, split_clauses
+from assistant.engine.tuning import DEFAULT_TUNING
+from assistant.models import Item, Plan
+from assistant.retrieval import Hit
+from assistant.scope import resolve_scope
+
+
+def _plan(pid, place, units=True):
+    items = [
+        Item(pid, "1", "加强学校安全管理", ["一、平安校园"], "1. 加强学校安全管理\n每月开展一次安全隐患排查。",
+             lead_units=["安信办"] if units else [], responsible_units=["基教科", "计财科"] if units else [], seq=0),
+        Item(pid, "2", "推进学前教育普惠发展", ["一、平安校园"], "2. 推进学前教育普惠发展\n普惠性幼儿园覆盖率达到80%。",
+             lead_units=["基教科"] if units else [], responsible_units=[] if units else [], seq=1),
+        Item(pid, "3", "加强教师队伍建设", ["二、教师队伍"], "3. 加强教师队伍建设\n年内补充新教师300人。",
+             lead_units=["人事科"] if units else [], responsible_units=["基教科"] if units else [], seq=2),
+    ]
+    return Plan(id=pid, title=f"{place}教育局2021年工作要点", issuer=f"{place}教育局", year=2021,
+                source=f"{pid}.txt", place=place, items=items)
+
+
+@pytest.fixture(scope="module")
+def env():
+    plans = [_plan("alpha-2021", "甲市"), _plan("beta-2021", "乙县", units=False)]
+    records = {i.id: (p, i) for p in plans for i in p.items}
+    vocab = Vocabulary(plans)
+
+    def search(text, scope):  # a lexical stand-in for retrieval: records sharing characters, best first
+        hits = []
+        for p, i in records.values():
+            if scope.plan_ids is not None and p.id not in scope.plan_ids:
+                continue
+            overlap = len(set(text) & set(i.title + i.text))
+            hits.append(Hit(p, i, overlap, {}))
+        return sorted(hits, key=lambda h: -h.score)[:10]
+
+    return Env(plans=plans, records=records, vocab=vocab, evidence=Evidence(vocab, DEFAULT_TUNING),
+               tuning=DEFAULT_TUNING, search=search)
+
+
+def read(env, question, context=None):
+    return read_query(question, env.plans, env.vocab, default_model(), context=context)
+
+
+def test_chatter_is_never_topic(env):
+    q = read(env, "我是甲市一所小学的校长，想问一下，学校安全这项是哪个科室牵头？")
+    assert q.chatter and "校长" not in q.topic and "小学" not in q.topic
+    assert "安全" in q.topic and q.scope.plan_ids == ["alpha-2021"]
+    assert [c.role for c in split_clauses("我是一名校长，请问学校安全谁牵头？")] == ["chatter", "ask"]
+
+
+def test_unit_role_and_other_units(env):
+    q = read(env, "甲市学校安全由哪个科室牵头？")
+    ans = REGISTRY["unit_role"].answer(q, env)
+    assert ans.supported and "安信办" in ans.answer and ans.citations[0].id == "alpha-2021:1"
+    q = read(env, "甲市学校安全，除了牵头的还有哪些科室参与？")
+    ans = REGISTRY["unit_role"].answer(q, env)
+    assert q.role == "others" and "基教科、计财科" in ans.answer
+
+
+def test_unit_role_without_units_is_refused_with_the_item_cited(env):
+    ans = REGISTRY["unit_role"].answer(read(env, "乙县学校安全由哪个科室牵头？"), env)
+    assert ans.supported is False and "没有列出" in ans.answer and ans.citations[0].id == "beta-2021:1"
+    assert "安信办" not in ans.answer
+
+
+def test_unit_items_with_two_roles(env):
+    q = read(env, "甲市基教科牵头的有哪些？")
+    ans = REGISTRY["unit_items"].answer(q, env)
+    assert [c.id for c in ans.citations] == ["alpha-2021:2"]
+    q = read(env, "甲市人事科牵头、基教科配合的有哪几条？")
+    assert [c.id for c in REGISTRY["unit_items"].answer(q, env).citations] == ["alpha-2021:3"]
+
+
+def test_section_of_and_count(env):
+    ans = REGISTRY["section_of"].answer(read(env, "甲市第3项属于哪个部分？"), env)
+    assert "第二部分「二、教师队伍」" in ans.answer
+    ans = REGISTRY["count"].answer(read(env, "甲市一共多少项？"), env)
+    assert "共3项" in ans.answer
+
+
+def test_figure_with_the_wrong_measure_is_not_an_answer(env):
+    ans = REGISTRY["fact"].answer(read(env, "甲市补充新教师要花多少钱？"), env)
+    assert ans.supported is False and "没有写明" in ans.answer
+    ans = REGISTRY["fact"].answer(read(env, "甲市要补充多少新教师？"), env)
+    assert ans.supported and "300人" in ans.answer
+
+
+def test_item_numbers_are_read_exactly(env):
+    plans = env.plans
+    assert resolve_scope("甲市第一百零一项是什么", plans).item_number == "101"
+    assert resolve_scope("甲市第两百项是什么", plans).item_number == "200"
+    assert resolve_scope("甲市第-1项是什么", plans).item_number is None
+    assert resolve_scope("甲市第1e9项是什么", plans).item_number is None
+    ans = REGISTRY["item"].answer(read(env, "甲市第一百项是什么？"), env)
+    assert ans.supported is False and "共3项" in ans.answer
+
+
+def test_a_complete_question_starts_fresh_an_elliptical_one_inherits(env):
+    ctx = {"plan_id": "beta-2021", "item_id": "beta-2021:2", "question": "乙县学前教育普惠覆盖率多少"}
+    fresh = read(env, "甲市学校安全由哪个科室牵头？", ctx)
+    assert fresh.scope.plan_ids == ["alpha-2021"] and not fresh.inherited
+    follow = read(env, "那它的责任科室呢？", ctx)
+    assert follow.elliptical and "plan_id" in follow.inherited
+    again = read(env, "甲市呢？", ctx)
+    assert "question" in again.inherited and again.scope.plan_ids == ["alpha-2021"]
