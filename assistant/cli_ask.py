@@ -6,19 +6,67 @@ import sys
 from pathlib import Path
 
 
+def _has_surrogate(value) -> bool:
+    """A lone surrogate anywhere in a JSON value (text that cannot be encoded)."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            if any("\ud800" <= ch <= "\udfff" for ch in v):
+                return True
+        elif isinstance(v, dict):
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+    return False
+
+
 def _answer_line(assistant, row: dict) -> dict:
     from .service import QuestionError
 
     rid = row.get("id")
+    question, history, plan = row.get("question"), row.get("history"), row.get("plan")
+    if history is not None and not isinstance(history, list):
+        raise QuestionError("history must be a list")
+    if plan is not None and not isinstance(plan, str):
+        raise QuestionError("plan must be a plan id (text)")
+    if _has_surrogate([question, history, plan]):
+        raise QuestionError("text contains a lone surrogate (not valid Unicode)")
+    answer = assistant.ask(question, history=history, plan=plan)
+    return {"id": rid, **answer.to_dict()}
+
+
+def batch_line(assistant, lineno: int, raw: bytes) -> dict:
+    """One JSONL input line → one output object: the answer, or an error naming the line (never raises)."""
+    from .service import QuestionError
+
+    rid = None
     try:
-        question = row.get("question")
-        history = row.get("history")
-        if history is not None and not isinstance(history, list):
-            raise QuestionError("history must be a list")
-        answer = assistant.ask(question, history=history, plan=row.get("plan"))
-        return {"id": rid, **answer.to_dict()}
+        try:
+            row = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            return {"id": None, "line": lineno, "error": f"bad input line: not UTF-8 ({exc.reason} at byte {exc.start})"}
+        except RecursionError:
+            return {"id": None, "line": lineno, "error": "bad input line: JSON nested too deeply"}
+        except ValueError as exc:
+            return {"id": None, "line": lineno, "error": f"bad input line: {exc}"}
+        if not isinstance(row, dict):
+            return {"id": None, "line": lineno, "error": "bad input line: not a JSON object"}
+        rid = row.get("id")
+        if _has_surrogate(rid) or not isinstance(rid, (str, int, float, bool, type(None))):
+            rid = None  # an id that cannot be echoed back as it came
+        return _answer_line(assistant, row)
     except QuestionError as exc:
-        return {"id": rid, "error": str(exc)}
+        return {"id": rid, "line": lineno, "error": str(exc)}
+    except Exception as exc:  # one bad line never ends the batch
+        return {"id": rid, "line": lineno, "error": f"cannot answer this line ({exc.__class__.__name__})"}
+
+
+def _write(out: dict) -> None:
+    text = json.dumps(out, ensure_ascii=False)
+    sys.stdout.buffer.write(text.encode("utf-8", "replace") + b"\n")
+    sys.stdout.buffer.flush()
 
 
 def cmd_ask(args) -> int:
@@ -31,21 +79,13 @@ def cmd_ask(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.batch:
-        source = sys.stdin if str(args.batch) == "-" else open(args.batch, encoding="utf-8")
+        # Bytes in, decoded line by line: one undecodable line is that line's error, not the batch's end.
+        source = sys.stdin.buffer if str(args.batch) == "-" else open(args.batch, "rb")
         with source:
-            for lineno, line in enumerate(source, 1):
-                if not line.strip():
+            for lineno, raw in enumerate(source, 1):
+                if not raw.strip():
                     continue
-                try:
-                    row = json.loads(line)
-                    if not isinstance(row, dict):
-                        raise ValueError("not a JSON object")
-                except ValueError as exc:
-                    out = {"id": None, "line": lineno, "error": f"bad input line: {exc}"}
-                else:
-                    out = _answer_line(assistant, row)
-                sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
-                sys.stdout.flush()
+                _write(batch_line(assistant, lineno, raw))
         return 0
     if not args.question:
         print("error: give a question or --batch FILE.jsonl", file=sys.stderr)
