@@ -17,7 +17,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
+import sqlite3
 import sys
 import time
 import uuid
@@ -33,6 +35,7 @@ from .models import Plan
 DEFAULT_INDEX = Path(__file__).resolve().parent.parent / "index"
 EMBED_BATCH = 16
 FORMAT_VERSION = 1
+_SEGMENT_DIR_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 class IndexUnavailable(Exception):
@@ -76,6 +79,7 @@ class BuildReport:
     errors: list[str] = field(default_factory=list)
     kept_from_previous: list[str] = field(default_factory=list)
     unchanged: bool = False
+    orphans_removed: list[str] = field(default_factory=list)  # Chroma segment folders no collection owns
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -217,6 +221,7 @@ class IndexStore:
         if (previous is not None and not rebuild and previous.chunks == hashes
                 and previous.sources == sources and self._collection_exists(previous.collection)):
             report.unchanged = True
+            report.orphans_removed = self._sweep_orphan_segments()
             report.build_id = previous.build_id
             report.reused = len(chunks)
             report.seconds = time.perf_counter() - started
@@ -269,6 +274,7 @@ class IndexStore:
             raise
         report.build_id = build_id
         self._cleanup(keep=build_id)
+        report.orphans_removed = self._sweep_orphan_segments()
         report.seconds = time.perf_counter() - started
         return report
 
@@ -330,6 +336,35 @@ class IndexStore:
                     self.client.delete_collection(name)
                 except Exception:
                     pass
+
+
+    def _sweep_orphan_segments(self) -> list[str]:
+        """Remove segment folders of the embedded store that no collection owns any more.
+
+        A build killed half way (SIGKILL, power loss) leaves its vector folder behind; Chroma's
+        sqlite catalogue lists the segments that are live, so anything else named like a segment
+        is an orphan. Never touches a Chroma server's storage.
+        """
+        if self.chroma_url:
+            return []
+        folder = self.root / "chroma"
+        catalogue = folder / "chroma.sqlite3"
+        if not catalogue.is_file():
+            return []
+        try:
+            conn = sqlite3.connect(f"file:{catalogue}?mode=ro", uri=True)
+            try:
+                live = {row[0] for row in conn.execute("SELECT id FROM segments")}
+            finally:
+                conn.close()
+        except sqlite3.Error:
+            return []  # an unknown catalogue layout: better leave a folder than delete a live one
+        removed = []
+        for path in folder.iterdir():
+            if _SEGMENT_DIR_RE.match(path.name) and path.name not in live and path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path.name)
+        return sorted(removed)
 
 
 def source_hashes(folder: Path) -> dict[str, str]:

@@ -192,6 +192,40 @@ def test_an_interrupted_build_leaves_the_previous_index_usable(tmp_path, plans_d
     assert not report.unchanged
     names = [c if isinstance(c, str) else c.name for c in IndexStore(index_dir).client.list_collections()]
     assert len(names) == 1
+    assert _segment_dirs(index_dir) == _live_segments(index_dir)  # no folder of the killed build is left
+
+
+def _segment_dirs(index_dir: Path) -> set[str]:
+    return {p.name for p in (index_dir / "chroma").iterdir() if p.is_dir() and p.name.count("-") == 4}
+
+
+def _live_segments(index_dir: Path) -> set[str]:
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{index_dir / 'chroma' / 'chroma.sqlite3'}?mode=ro", uri=True)
+    try:
+        return {row[0] for row in conn.execute("SELECT id FROM segments WHERE scope = 'VECTOR'")}
+    finally:
+        conn.close()
+
+
+def test_orphan_chroma_segment_folders_are_removed_on_the_next_build(small_corpus, tmp_path):
+    import uuid
+
+    index_dir = tmp_path / "index"
+    IndexStore(index_dir).build(small_corpus, progress=False)
+    live = _segment_dirs(index_dir)
+    assert live and live == _live_segments(index_dir)
+    orphan = index_dir / "chroma" / str(uuid.uuid4())
+    orphan.mkdir()
+    (orphan / "header.bin").write_bytes(b"\0" * 100)
+    keep = index_dir / "chroma" / "operator-notes"  # not named like a segment: not ours to delete
+    keep.mkdir()
+    report = IndexStore(index_dir).build(small_corpus, progress=False)
+    assert report.unchanged and report.orphans_removed == [orphan.name]
+    assert not orphan.exists() and keep.is_dir()
+    assert _segment_dirs(index_dir) == live
+    assert open_retriever(index_dir).search("公参民学校什么时候转公办", k=1)[0].item.id == "hengyang-2022:5"
 
 
 def _free_port() -> int:
