@@ -36,7 +36,7 @@ from typing import Any, Iterable
 
 GOLD_PATH = Path(__file__).resolve().parent / "gold.jsonl"
 KINDS = ("item", "fact", "unit_role", "enumerate", "count", "section", "summary", "cross_plan",
-         "follow_up", "out_of_scope")
+         "compare", "exists", "deadline", "obligation", "follow_up", "out_of_scope")
 HIT_K = (1, 5)
 
 # ---- I/O -----------------------------------------------------------------------------------

@@ -262,7 +262,7 @@ def test_runner_cli_writes_answers_and_report(built_index, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "bm25" in printed and "hit@5" in printed
     rows = [json.loads(line) for line in (out / "bm25.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert [r["id"] for r in rows] == [g["id"] for g in GOLD if g["kind"] == "fact"][:3]
+    assert [r["id"] for r in rows] == [g["id"] for g in GOLD if g["kind"] in ("fact", "out_of_scope")][:3]
     assert len((out / "bm25.ragas.jsonl").read_text(encoding="utf-8").splitlines()) == 3
     report = json.loads((rep / "report.json").read_text(encoding="utf-8"))
     assert report["systems"]["bm25"]["overall"]["n"] == 3 and report["ragas"]["status"] == "skipped"
