@@ -15,8 +15,11 @@ then the API needs `Authorization: Bearer <token>` or HTTP Basic, and the UI sho
 """
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -37,12 +40,14 @@ MAX_BODY_BYTES = 64 * 1024
 API_PREFIX = "/api/"
 DOCS_ASSETS = "/docs-assets"
 # Amplification guard: a request whose plain-string history turns must be answered again, or with a
-# long question, is "heavy". Heavy requests run one at a time and at most HEAVY_QUEUE wait; the
-# rest get 503 at once. A normal question never waits behind them.
+# long question, is "heavy". Heavy requests run one at a time at low CPU priority, at most
+# HEAVY_QUEUE wait; the rest get 503 at once. A normal question never waits behind them.
 HEAVY_QUESTION_CHARS = 120
 HEAVY_LANES = 1
 HEAVY_QUEUE = 4
-HEAVY_WAIT_S = 20.0
+HEAVY_NICE = 19
+HEAVY_WAIT_S = 20  # the Retry-After given with a 503
+BUSY_DELAY_S = 1.0  # a refused heavy request is answered after this pause (costs no CPU)
 BODY_PARSE_ERROR = "There was an error parsing the body"  # FastAPI's wording for a body json.loads rejects
 
 
@@ -127,9 +132,8 @@ def create_app(assistant, settings: Settings | None = None, ui: bool = True) -> 
     async def ask(body: AskRequest) -> dict:
         """Answer a question from the plans, with inline citations 〔计划·第N项〕 and their records."""
         def run() -> dict:
-            with lane.enter(_is_heavy(body)):
-                return assistant.ask(body.question, history=body.history_for_engine(), plan=body.plan or None).to_dict()
-        return await run_in_threadpool(run)
+            return assistant.ask(body.question, history=body.history_for_engine(), plan=body.plan or None).to_dict()
+        return await (lane.run(run) if _is_heavy(body) else run_in_threadpool(run))
 
     @app.get("/api/plans", response_model=list[PlanOut], dependencies=guarded, tags=["plans"])
     def plans() -> list[dict]:
@@ -205,6 +209,7 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Busy)
     async def busy(request: Request, exc: Busy):
+        await asyncio.sleep(BUSY_DELAY_S)  # a flooding client that is refused at once just asks again at once
         return JSONResponse({"error": str(exc)}, status_code=503, headers={"Retry-After": str(exc.retry_after)})
 
     @app.exception_handler(Exception)
@@ -245,35 +250,36 @@ class Busy(Exception):
 
 
 class HeavyLane:
-    """At most HEAVY_LANES heavy requests at a time, HEAVY_QUEUE more waiting; light ones pass straight on."""
+    """Heavy requests run on HEAVY_LANES dedicated low-priority threads, at most HEAVY_QUEUE waiting.
+
+    The threads are niced (Linux nices threads one by one), so under a flood of maximal bodies the
+    scheduler still gives a normal question's thread the CPU first.
+    """
 
     def __init__(self, lanes: int = HEAVY_LANES, queue: int = HEAVY_QUEUE, wait: float = HEAVY_WAIT_S):
-        self._slots = threading.BoundedSemaphore(lanes)
+        self._pool = ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="heavy", initializer=_lower_priority)
         self._lock = threading.Lock()
-        self._waiting, self.queue, self.wait = 0, queue, wait
+        self._pending, self.limit, self.wait = 0, lanes + queue, wait
 
-    def enter(self, heavy: bool):
-        lane = self
+    async def run(self, fn):
+        with self._lock:
+            if self._pending >= self.limit:
+                raise Busy(int(self.wait))
+            self._pending += 1
+        future = self._pool.submit(fn)
+        future.add_done_callback(self._done)
+        return await asyncio.wrap_future(future)
 
-        class _Lane:
-            def __enter__(self):
-                if not heavy:
-                    return
-                with lane._lock:
-                    if lane._waiting >= lane.queue:
-                        raise Busy(int(lane.wait))
-                    lane._waiting += 1
-                try:
-                    if not lane._slots.acquire(timeout=lane.wait):
-                        raise Busy(int(lane.wait))
-                finally:
-                    with lane._lock:
-                        lane._waiting -= 1
+    def _done(self, _future) -> None:
+        with self._lock:
+            self._pending -= 1
 
-            def __exit__(self, *exc):
-                if heavy:
-                    lane._slots.release()
-        return _Lane()
+
+def _lower_priority() -> None:
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HEAVY_NICE)
+    except (AttributeError, OSError):  # not Linux, or not allowed: the queue bound still holds
+        pass
 
 
 def _is_heavy(body: AskRequest) -> bool:

@@ -63,8 +63,18 @@ def batch_line(assistant, lineno: int, raw: bytes) -> dict:
         return {"id": rid, "line": lineno, "error": f"cannot answer this line ({exc.__class__.__name__})"}
 
 
-def _write(out: dict) -> None:
-    text = json.dumps(out, ensure_ascii=False)
+def answer_batch(assistant, lines, write) -> int:
+    """Answer JSONL byte lines; `write` gets one JSON text per non-blank line, in order. Returns the count."""
+    count = 0
+    for lineno, raw in enumerate(lines, 1):
+        if not raw.strip():
+            continue
+        write(json.dumps(batch_line(assistant, lineno, raw), ensure_ascii=False))
+        count += 1
+    return count
+
+
+def _write(text: str) -> None:
     sys.stdout.buffer.write(text.encode("utf-8", "replace") + b"\n")
     sys.stdout.buffer.flush()
 
@@ -82,10 +92,7 @@ def cmd_ask(args) -> int:
         # Bytes in, decoded line by line: one undecodable line is that line's error, not the batch's end.
         source = sys.stdin.buffer if str(args.batch) == "-" else open(args.batch, "rb")
         with source:
-            for lineno, raw in enumerate(source, 1):
-                if not raw.strip():
-                    continue
-                _write(batch_line(assistant, lineno, raw))
+            answer_batch(assistant, source, _write)
         return 0
     if not args.question:
         print("error: give a question or --batch FILE.jsonl", file=sys.stderr)

@@ -1,0 +1,155 @@
+"""CPU-amplification benchmark: a normal question's latency, idle and while clients flood the server
+with maximal /api/ask bodies (a 500-character question and the most history turns allowed, each a
+500-character question the engine would answer again).
+
+    .venv/bin/python eval/flood.py [--index DIR] [--clients 16] [--samples 20] [--seconds 30]
+
+Starts the real server (`app.py`) on a free port over a copy of the given index (default: a fresh
+build of the shipped corpus in a temp folder), prints the figures, and stops it. Not a test: the
+numbers depend on the machine; the goal is flood p50 within 3x of idle p50.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+NORMAL = ["学生资助由哪个科室牵头？", "达州2020年第17项讲什么？", "邵东今年要新增多少学位？", "哪些计划提到县管校聘？"]
+FILLER = "请详细说明各地教育局在学前教育、义务教育、高中教育、职业教育和教师队伍建设方面的具体任务、牵头科室、完成时限和量化指标，"
+
+
+def maximal_body() -> dict:
+    from assistant.schemas import MAX_HISTORY_TURNS
+    from assistant.service import MAX_QUESTION_CHARS
+
+    text = (FILLER * 10)[:MAX_QUESTION_CHARS]
+    return {"question": text, "history": [text] * MAX_HISTORY_TURNS}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(index: Path, port: int, log: Path) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env["ASSISTANT_DATA_DIR"] = str(log.parent / "data")
+    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port), "--index", str(index),
+                             "--no-build"], cwd=ROOT, env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited: {log.read_text(errors='replace')[-2000:]}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit("server did not start")
+
+
+def timed_normal(client: httpx.Client, url: str, n: int) -> list[float]:
+    out = []
+    for i in range(n):
+        started = time.perf_counter()
+        r = client.post(url + "/api/ask", json={"question": NORMAL[i % len(NORMAL)]}, timeout=120)
+        r.raise_for_status()
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def summary(ms: list[float]) -> str:
+    ms = sorted(ms)
+    p95 = ms[min(len(ms) - 1, int(round(0.95 * (len(ms) - 1))))]
+    return f"p50 {statistics.median(ms):7.1f} ms   p95 {p95:7.1f} ms   max {ms[-1]:7.1f} ms"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--index", type=Path, help="an index folder to copy (default: build one)")
+    p.add_argument("--clients", type=int, default=16)
+    p.add_argument("--samples", type=int, default=20, help="normal questions timed per phase")
+    p.add_argument("--seconds", type=float, default=30, help="longest flood phase")
+    args = p.parse_args(argv)
+
+    tmp = Path(tempfile.mkdtemp(prefix="assistant-flood-"))
+    index = tmp / "index"
+    if args.index:
+        shutil.copytree(args.index, index)
+    else:
+        from assistant.store import IndexStore
+
+        print("building an index of the shipped corpus …", file=sys.stderr)
+        IndexStore(index).build(progress=False)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = start_server(index, port, tmp / "server.log")
+    try:
+        body = json.dumps(maximal_body(), ensure_ascii=False).encode()
+        with httpx.Client() as client:
+            timed_normal(client, url, 4)  # warm up
+            idle = timed_normal(client, url, args.samples)
+            one = time.perf_counter()
+            heavy = client.post(url + "/api/ask", content=body, headers={"content-type": "application/json"},
+                                timeout=120)
+            heavy_ms = (time.perf_counter() - one) * 1000
+
+            stop = threading.Event()
+            statuses: Counter = Counter()
+
+            def flood():
+                with httpx.Client() as c:
+                    while not stop.is_set():
+                        try:
+                            r = c.post(url + "/api/ask", content=body, headers={"content-type": "application/json"},
+                                       timeout=120)
+                            statuses[r.status_code] += 1
+                        except httpx.HTTPError as exc:
+                            statuses[type(exc).__name__] += 1
+
+            threads = [threading.Thread(target=flood, daemon=True) for _ in range(args.clients)]
+            for t in threads:
+                t.start()
+            time.sleep(2)  # let the flood build up
+            flood_ms: list[float] = []
+            deadline = time.monotonic() + args.seconds
+            while len(flood_ms) < args.samples and time.monotonic() < deadline:
+                flood_ms += timed_normal(client, url, 1)
+            stop.set()
+            for t in threads:
+                t.join(timeout=130)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    ratio = statistics.median(flood_ms) / statistics.median(idle)
+    print(f"maximal body: {len(body)} bytes, one alone answered in {heavy_ms:.0f} ms (status {heavy.status_code})")
+    print(f"normal question, idle:                     {summary(idle)}   (n={len(idle)})")
+    print(f"normal question, {args.clients} clients flooding:      {summary(flood_ms)}   (n={len(flood_ms)})")
+    print(f"flood p50 / idle p50: {ratio:.2f}x   (goal: within 3x)")
+    print(f"flood responses: {dict(statuses)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
