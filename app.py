@@ -7,6 +7,7 @@ or ASSISTANT_USER/ASSISTANT_PASSWORD is set. Everything is served locally; no re
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from pathlib import Path
@@ -15,6 +16,9 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")  # chromadb
 SHUTDOWN_GRACE_S = 2  # seconds open connections get after SIGTERM before they are closed
+# A long request's thread holds the GIL for up to this long before a waiting one gets it (CPython's
+# default is 5 ms); shorter turns keep a normal question quick while a heavy one is computing.
+GIL_SWITCH_S = 0.0005
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -44,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
 
     import uvicorn
 
+    sys.setswitchinterval(GIL_SWITCH_S)
+
     from assistant.embeddings import get_embedder
     from assistant.service import Assistant
     from assistant.store import IndexUnavailable
@@ -62,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
         for skipped in scan_folder(corpus_dir)[1]:
             print(f"warning: skipped {skipped}", file=sys.stderr)
     app = create_app(assistant, settings)
+    # The model, index and UI are loaded for good: keep them out of the collector's full passes, which
+    # otherwise stall every request for a few hundred ms whenever a busy thread triggers one.
+    gc.collect()
+    gc.freeze()
     shown = f"[{settings.host}]" if ":" in settings.host else settings.host
     print(f"serving on http://{shown}:{settings.port}/  (API docs: /docs"
           f"{'; auth required' if settings.auth_required else ''})", file=sys.stderr, flush=True)

