@@ -12,6 +12,8 @@ Routes (all JSON):
 Safe by default: bound to a loopback address nothing is required; bound anywhere else the server
 refuses to start unless ASSISTANT_TOKEN (bearer) or ASSISTANT_USER/ASSISTANT_PASSWORD is set, and
 then the API needs `Authorization: Bearer <token>` or HTTP Basic, and the UI shows Gradio's login.
+Who may connect and what every response carries is in `security.py`; request models in
+`schemas.py`; SECURITY.md sums both up.
 """
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ from starlette.routing import Match, Mount
 
 from .cli import item_json, plan_json
 from .schemas import MAX_HISTORY_TURNS, AskRequest, AskResponse, ErrorOut, ItemOut, PlanOut  # noqa: F401
-from .security import ROOT, ConfigError, Guard, LoginThrottle, Settings, gradio_cookie_user  # noqa: F401
+from .security import ConfigError, Guard, LoginThrottle, Settings, gradio_cookie_user  # noqa: F401
 from .service import QuestionError
 from .store import IndexUnavailable
 

@@ -28,7 +28,6 @@ from hypothesis import strategies as st
 from assistant.api import create_app
 from assistant.cli_ask import answer_batch
 from assistant.corpus import load_corpus
-from assistant.schemas import MAX_HISTORY_TURNS
 from assistant.security import Settings
 from assistant.service import Assistant
 from web_support import built_index
