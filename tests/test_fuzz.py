@@ -74,7 +74,7 @@ def test_schema_fuzz_never_5xx(app):
     assert {op.path for op in operations} >= {"/api/ask", "/api/plans", "/api/items/{item_id}", "/healthz"}
     for operation in operations:
         @given(case=operation.as_strategy())
-        @settings(FUZZ, max_examples=60)
+        @settings(FUZZ, max_examples=100)
         def run(case):
             response = case.call()
             event(f"{operation.path} {response.status_code}")
@@ -118,7 +118,7 @@ body = maybe(st.fixed_dictionaries(
 
 
 @given(body=body)
-@settings(FUZZ, max_examples=300)
+@settings(FUZZ, max_examples=500)
 def test_ask_bodies_never_5xx_and_cite_only_real_records(client, assistant, body):
     raw = json.dumps(body).encode()  # ensure_ascii: lone surrogates travel as \ud800 escapes
     r = client.post("/api/ask", content=raw, headers={"content-type": "application/json"})
@@ -150,7 +150,7 @@ batch_lines = st.lists(st.one_of(json_line, st.binary(max_size=60).map(lambda b:
 
 
 @given(lines=batch_lines)
-@settings(FUZZ, max_examples=150)
+@settings(FUZZ, max_examples=300)
 def test_batch_lines_one_output_each_never_a_crash(assistant, lines):
     out: list[str] = []
     count = answer_batch(assistant, lines, out.append)
@@ -179,7 +179,7 @@ content = st.one_of(st.binary(max_size=400), plan_like.map(lambda t: t.encode("u
 
 
 @given(files=st.dictionaries(file_name, content, max_size=5))
-@settings(FUZZ, max_examples=100)
+@settings(FUZZ, max_examples=200)
 def test_corpus_files_never_crash_the_loader(plans_dir, files):
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
