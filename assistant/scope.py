@@ -81,6 +81,12 @@ def gazetteer() -> tuple[frozenset[str], frozenset[str]]:
 
 def _mentioned_unknown_place(question: str, known: set[str]) -> str | None:
     full, short_cities = gazetteer()
+    # "湖南省2023年…": a province is a place of its own, not any county or city plan inside it
+    for m in re.finditer(r"[\u4e00-\u9fff]{2,3}?省(?=\s*(?:(?:19|20)\d{2}|教育|的?(?:工作)?要点|今年|明年|去年))", question):
+        for start in range(m.start(), m.end() - 2):
+            cand = question[start:m.end()]
+            if cand in full and cand not in known:
+                return cand
     for m in re.finditer(r"[\u4e00-\u9fff]{2,8}?(?:市|县|区|自治县|州)", question):
         for start in range(m.start(), m.end() - 2):
             cand = question[start:m.end()]

@@ -80,9 +80,13 @@ class Assistant:
 
         A turn given as a plain question string is answered again to learn it; only the last
         `max_history_turns` turns are read, and anything malformed in a turn is ignored."""
-        turns = [t for t in history if isinstance(t, (str, dict))][-self.engine.tuning.max_history_turns:]
+        tuning = self.engine.tuning
+        turns = [t for t in history if isinstance(t, (str, dict))][-tuning.max_history_turns:]
+        bare = [n for n, t in enumerate(turns) if not (isinstance(t, dict) and isinstance(t.get("answer"), dict)
+                                                       and isinstance(t["answer"].get("context"), dict))]
+        replay = set(bare[-tuning.max_replayed_turns:])
         context: dict = {}
-        for turn in turns:
+        for n, turn in enumerate(turns):
             if isinstance(turn, str):
                 turn = {"question": turn}
             question = turn.get("question")
@@ -92,6 +96,8 @@ class Assistant:
             answer = turn.get("answer")
             ctx = answer.get("context") if isinstance(answer, dict) else None
             if not isinstance(ctx, dict):
+                if n not in replay:
+                    continue  # an older bare question: superseded by the later turns
                 ctx = self.engine.answer(question, plan=None, context=context).context
             context = {k: v for k, v in _valid_context(ctx, self.retriever).items()}
             context["question"] = question

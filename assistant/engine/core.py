@@ -41,7 +41,8 @@ class Engine:
     def read(self, question: str, plan: str | None = None, context: dict | None = None) -> Query:
         """The typed reading of a question (exposed for tests and `python -m assistant read`)."""
         self._sync()
-        return read_query(question, self.r.plans, self.vocab, self.model, plan_filter=plan, context=context)
+        return read_query(question, self.r.plans, self.vocab, self.model, plan_filter=plan, context=context,
+                          max_asks=self.tuning.max_asks)
 
     # ---- entry ----------------------------------------------------------------------------------
     def answer(self, question: str, plan: str | None = None, context: dict | None = None) -> Answer:

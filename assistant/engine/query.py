@@ -18,8 +18,11 @@ from .evidence import Vocabulary
 
 # What makes a clause a question: question words, question marks, imperative asks.
 INTERROGATIVE = re.compile(
-    r"[？?]|哪|什么|啥|多少|几|谁|是否|有没有|有无|有木有|吗|如何|怎么|怎样|咋|列出|列举|列一下|列个|指出|概述|"
-    r"说明|比较|对比|分别|是不是|介绍|查一下|查查|找找|数一下|捋一下|注明|讲的|写的|规定了|要求")
+    r"哪|什么|啥|多少|谁|是否|有没有|有无|有木有|吗|如何|怎么|怎样|咋|列出|列举|列一下|列个|指出|概述|"
+    r"比较|对比|是不是|查一下|查查|找找|数一下|捋一下|注明|讲的|写的|规定了")
+# Question words that also occur in descriptions ("学校有几个残疾孩子"): still read as asking, since
+# "要建几所少年军校，分别在哪" has the same shape; the intent model weighs the whole ask.
+WEAK_INTERROGATIVE = re.compile(r"几|说明|分别|介绍|要求")
 # Self-description and circumstance: "我是达州一所小学的校长", "作为一名校长", "我们学校是…".
 SELF = re.compile(r"^(?:我|我们|本人|咱们?|作为|身为)(?!局)")
 # Politeness, hedges and filler, removed wherever they occur.
@@ -96,7 +99,7 @@ def split_clauses(question: str) -> list[Clause]:
         text = POLITE.sub("", raw).strip()
         if not text:
             continue
-        if INTERROGATIVE.search(text) or INTERROGATIVE.search(raw):
+        if INTERROGATIVE.search(text) or INTERROGATIVE.search(raw) or WEAK_INTERROGATIVE.search(text):
             out.append(Clause(text, "ask"))
         elif SELF.search(text):
             out.append(Clause(text, "chatter"))
@@ -221,7 +224,7 @@ def _ask_groups(clauses: list[Clause], vocab: Vocabulary, drop: set[str]) -> lis
 
 
 def read_query(question: str, plans: list[Plan], vocab: Vocabulary, model, plan_filter: str | None = None,
-               context: dict | None = None) -> Query:
+               context: dict | None = None, max_asks: int = 4) -> Query:
     """Read a question (and the conversation's context) into a Query."""
     context = context or {}
     clauses = split_clauses(question)
@@ -268,6 +271,9 @@ def read_query(question: str, plans: list[Plan], vocab: Vocabulary, model, plan_
         if not units and context.get("unit") and re.search(r"^它|它还|该科室|这个科室|他们", core):
             units = [context["unit"]]
             inherited.append("unit")
+    if len(groups) > max_asks:
+        # more parts than a request may cost: the first ones, the rest folded into the last
+        groups = groups[: max_asks - 1] + [("，".join(g[0] for g in groups[max_asks - 1:]), [])]
     asks = []
     for text, _ in groups or [(core, topic)]:
         ranked = tuple(model.rank(mask(text, vocab, plans)))

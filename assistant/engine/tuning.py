@@ -38,6 +38,11 @@ class Tuning:
     answer_token_budget: int = 1200  # cl100k tokens: about a screen of Chinese text
     focus_chars: int = 120  # a quoted sentence longer than this is cut to the clauses that matter
     max_history_turns: int = 6  # earlier turns read for context; older ones are ignored
+    #: Earlier turns given as bare question strings are answered again to learn their context; only
+    #: the last few are (each costs a full answer), since only the latest turn's context is used.
+    max_replayed_turns: int = 2
+    #: Parts of a multi-part question answered; more are read as one ask (bounds work per request).
+    max_asks: int = 4
 
     def with_(self, **changes) -> "Tuning":
         """A copy with some values changed (for sweeps)."""

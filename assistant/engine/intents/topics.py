@@ -51,9 +51,12 @@ def fact_quotes(q: Query, env: Env, item: Item, want_number: bool, want_time: bo
     quotes = best_sentences(item.text, list(q.topic), want_number, want_time, limit=2, weight=env.weight)
     if measure and not any(states_value(x, measure) for x in quotes):
         stating = [x for x in sentences(item.text) if states_value(x, measure)]
-        scored = sorted(((env.evidence.cover(q.topic, x), n, x) for n, x in enumerate(stating)), key=lambda t: (-t[0], t[1]))
-        if scored and scored[0][0] > 0:
-            quotes = [scored[0][2]]
+        # topic coverage first; characters shared with the ask break ties ("新老师" ~ "新教师")
+        asked = set(re.sub(r"多少|几|什么|要|是|的|了|吗|呢|[，。？?]", "", q.asks[0].text))
+        scored = sorted(((env.evidence.cover(q.topic, x), len(asked & set(x)), n, x) for n, x in enumerate(stating)),
+                        key=lambda t: (-t[0], -t[1], t[2]))
+        if scored and (scored[0][0] > 0 or scored[0][1] >= 2):
+            quotes = [scored[0][3]]
     return quotes
 
 
@@ -138,7 +141,8 @@ class Summary(Intent):
         relevant = env.relevant(q)
         titled = [h for h in relevant if env.evidence.cover(q.topic, h.item.title) >= 0.5]
         for h in titled + [h for h in relevant if h not in titled]:
-            if len(chosen) >= t.max_summary_items or (h not in titled and len(chosen) >= t.summary_fill):
+            # items whose titles name the topic say it best; others only fill when none do
+            if len(chosen) >= t.max_summary_items or (h not in titled and (titled or len(chosen) >= t.summary_fill)):
                 break
             if (h.plan, h.item) not in chosen:
                 chosen.append((h.plan, h.item))
@@ -146,7 +150,7 @@ class Summary(Intent):
             return not_found(q, env)
         chosen.sort(key=lambda pi: (pi[0].id, pi[1].seq))
         lines, cites = [], []
-        wanted = 4 if len(chosen) == 1 else (3 if len(chosen) <= 3 else 2)
+        wanted = 6 if len(chosen) == 1 else (3 if len(chosen) <= 3 else 2)
         for p, i in chosen:
             g = gist(i, q.topic, env.weight, sentences_wanted=wanted)
             lines.append(f"{label(i)}：{g}{marker(p, i)}")
