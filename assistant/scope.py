@@ -144,7 +144,8 @@ def resolve_scope(question: str, plans: list[Plan], default_plan: str | None = N
     else:
         candidates = [p for p in plans if default_plan is None or p.id == default_plan]
     if scope.year is not None and not scope.unknown_place:
-        with_year = [p for p in candidates if p.year == scope.year]
+        # "达州2020、邵东2020、永顺2023": each named year keeps the plans of that year
+        with_year = [p for p in candidates if p.year in years]
         if not with_year:
             scope.unknown_year = scope.year
         candidates = with_year

@@ -56,7 +56,11 @@ def main(argv=None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m eval.sweep")
     parser.add_argument("--grid", nargs="*", default=["unknown_word_weight=0.6,1.0,1.5", "dense_floor=0.83,0.88"])
+    parser.add_argument("--intent-models", action="store_true",
+                        help="instead: compare the n-gram and the e5 intent models on the tuning half")
     args = parser.parse_args(argv)
+    if args.intent_models:
+        return compare_intent_models()
     grid = {k: [float(x) for x in v.split(",")] for k, v in (g.split("=") for g in args.grid)}
     assistant = Assistant.open()
     base = assistant.engine.tuning
@@ -74,6 +78,26 @@ def main(argv=None) -> int:
     held = run(assistant, dev_rows("holdout"))
     print(f"chosen on tune: {best}; held-out: pass {held['pass']:.1%}  false refusals {held['false_refusal']:.1%}  "
           f"false answers {held['false_answer']:.1%}")
+    return 0
+
+
+def compare_intent_models() -> int:
+    """End-to-end pass on the tuning half with each intent model (the engine keeps the winner)."""
+    import time
+
+    from assistant.engine.core import Engine
+    from assistant.engine.intent_model import E5IntentModel, NgramIntentModel, load_exemplars
+    from assistant.service import Assistant
+
+    assistant = Assistant.open()
+    exemplars = load_exemplars()
+    tune = dev_rows("tune")
+    for model in (NgramIntentModel(exemplars), E5IntentModel(exemplars, assistant.retriever.embedder)):
+        assistant.engine = Engine(assistant.retriever, assistant.engine.tuning, model)
+        t0 = time.perf_counter()
+        res = run(assistant, tune)
+        print(f"{model.name}: pass {res['pass']:.1%}  false refusals {res['false_refusal']:.1%}  "
+              f"false answers {res['false_answer']:.1%}  ({time.perf_counter() - t0:.0f} s)", flush=True)
     return 0
 
 

@@ -70,6 +70,8 @@ class Engine:
 
     def pick(self, q: Query, env: Env) -> str:
         """The intent for a one-ask query: the model's ranking, first intent whose `matches` holds."""
+        if len(q.units) >= 2 and q.role and REGISTRY["unit_items"].matches(q, env):
+            return "unit_items"  # two named units with roles: a question about how they share items
         for name, prob in q.asks[0].ranked:
             intent = REGISTRY.get(name)
             if intent is not None and intent.matches(q, env):

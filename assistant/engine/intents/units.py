@@ -65,20 +65,36 @@ class UnitRole(Intent):
                       kind=Kind.UNIT_ROLE.value, citations=citation, context=ctx)
 
 
-def _roles_wanted(q: Query) -> list[str]:
-    """Per named unit, the role asked: "基教科牵头、扶贫办当责任科室" -> ["lead", "responsible"]."""
+ROLE_WORDS = {"lead": r"牵头|主责", "responsible": r"责任|配合|参与|协办|挂在|要负责|也负责"}
+ANY_ROLE = r"都算|或者|或|还是|出现|涉及|有分工|也好|都行|均可"
+SEGMENT = r"[、，,；;]|且|并且|同时|而且"
+
+
+def _role_in(text: str) -> str:
     import re
 
+    lead, resp = bool(re.search(ROLE_WORDS["lead"], text)), bool(re.search(ROLE_WORDS["responsible"], text))
+    if re.search(ANY_ROLE, text) or (lead and resp):
+        return "any"
+    return "lead" if lead else "responsible" if resp else "any"
+
+
+def _roles_wanted(q: Query) -> list[str]:
+    """Per named unit, the role asked. One unit: read from the whole question ("除了自己牵头的，还作为
+    责任单位参与" asks the responsible role). Several: from each unit's own stretch between
+    separators, so "基教科牵头、扶贫办当责任科室" and "牵头科室为基教科且责任科室包括扶贫办" both give
+    ["lead", "responsible"]."""
+    import re
+
+    if len(q.units) == 1:
+        if re.search(ANY_ROLE, q.core):
+            return ["any"]
+        return ["responsible"] if q.role == "others" else [{"lead": "lead", "responsible": "responsible"}.get(q.role, "any")]
+    segments = re.split(SEGMENT, q.core)
     roles = []
-    for n, unit in enumerate(q.units):
-        start = q.core.find(unit) if unit in q.core else -1
-        nxt = q.units[n + 1] if n + 1 < len(q.units) else None
-        end = q.core.find(nxt) if nxt and nxt in q.core else len(q.core)
-        window = q.core[start:end] if start >= 0 else q.core
-        lead = bool(re.search(r"牵头|主责", window))
-        resp = bool(re.search(r"责任|配合|参与|协办|挂在", window))
-        both = bool(re.search(r"都算|或者|或|还是|出现|涉及|有分工", window)) or bool(re.search(r"都算|出现在|有分工", q.core))
-        roles.append("any" if both or (lead and resp) else "lead" if lead else "responsible" if resp else "any")
+    for unit in q.units:
+        own = next((seg for seg in segments if unit in seg), "")
+        roles.append(_role_in(own) if own else "any")
     return roles
 
 
