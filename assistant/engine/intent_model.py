@@ -8,6 +8,9 @@ model learns how people ask, not what they ask about. Two models are available a
 - `ngram` (default): TF-IDF over character 1–3-grams + logistic regression (scikit-learn). Question
   words and their order carry the intent; it is fast (≈0.2 ms) and needs no extra embedding call.
 - `e5`: k-nearest exemplars by multilingual-e5 cosine similarity (the embedder the index uses).
+
+Measured end to end on the dev set's tuning half (`python -m eval.sweep --intent-models`): n-gram
+93.0% pass, 2.4% false answers; e5 kNN 85.6% pass, 14.6% false answers. The n-gram model is kept.
 """
 from __future__ import annotations
 
