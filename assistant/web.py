@@ -225,6 +225,15 @@ class ChatUI:
             messages[-1] = {"role": "assistant", "content": render_answer(prefix, markers)}
             yield "", messages, turns
             time.sleep(STREAM_DELAY)
+        suggestions = (answer.get("context") or {}).get("suggestions") or []
+        if suggestions:
+            # a clarification: its suggested questions are buttons under the message; a click asks it
+            messages[-1] = {**messages[-1], "options": [{"label": s, "value": s} for s in suggestions]}
+            yield "", messages, turns
+
+    def ask_option(self, messages: list, turns: list, plan_id: str | None, evt: gr.SelectData):
+        """A suggested question clicked under a clarification: asked like a typed one."""
+        yield from self.respond(str(evt.value or ""), messages, turns, plan_id)
 
     def show_item(self, item_id: str, turns: list | None = None) -> str:
         """Detail panel HTML for an item id; the quote of the latest answer citing it is highlighted."""
@@ -328,6 +337,7 @@ def build_ui(assistant, data_dir: Path) -> gr.Blocks:
             chatbot.clear(ui.clear, None, [chatbot, turns, detail, question], api_visibility="private")
             cite_open.click(ui.show_item, [cite_target, turns], detail, js=CITE_JS, api_name="show_item")
             chatbot.like(ui.feedback, [turns], None, api_visibility="private")
+            chatbot.option_select(ui.ask_option, [chatbot, turns, plan_filter], ask_outputs, api_visibility="private")
 
         with gr.Tab("计划浏览", id="browse"):
             with gr.Row():

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -168,3 +169,15 @@ def test_principal_view_and_csv_export(client):
     unit_table, _ = client.predict("dazhou-2020", "市后勤与资助中心", False, api_name="/principal")
     assert "21" in [row[0] for row in unit_table["data"]]
 
+
+
+def test_a_vague_question_gets_clickable_suggestions_that_ask(assistant, tmp_path):
+    from assistant.web import ChatUI
+
+    ui = ChatUI(assistant, tmp_path)
+    *_, (_, messages, turns) = list(ui.respond("教育局明年打算做什么？", [], [], None))
+    options = messages[-1].get("options")
+    assert turns[-1]["answer"]["kind"] == "clarify" and options and len(options) == 3
+    picked = SimpleNamespace(value=options[0]["value"])
+    *_, (_, messages, turns) = list(ui.ask_option(messages, turns, None, picked))
+    assert turns[-1]["question"] == options[0]["value"] and turns[-1]["answer"]["supported"]
