@@ -118,7 +118,7 @@ def section_named(q: Query, env: Env) -> tuple[Plan, str] | None:
         for heading in p.sections:
             if any(flat(t) in flat(heading) for t in q.quoted):
                 return p, heading
-            score = env.evidence.cover(q.topic, heading)
+            score = env.evidence.cover(q.topic, heading, q.unknown)
             if score > best_score:
                 best, best_score = (p, heading), score
     return best if best and best_score >= 0.6 and len(plans) == 1 else None
