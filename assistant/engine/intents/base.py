@@ -5,10 +5,9 @@ from dataclasses import dataclass, field
 
 from ...models import Item, Plan
 from ...retrieval import Hit
-from ..contract import Answer, Citation, Kind, marker
+from ..contract import Answer, Citation, Kind
 from ..evidence import Evidence, Vocabulary, record_text
 from ..query import Query
-from ..render import label
 from ..tuning import Tuning
 
 
@@ -91,10 +90,6 @@ def not_found(q: Query, env: Env) -> Answer:
 
 def cite(plan: Plan, item: Item, quote: str) -> Citation:
     return Citation.of(plan, item, quote)
-
-
-def item_line(plan: Plan, item: Item, extra: str = "") -> str:
-    return f"{label(item)}{extra}{marker(plan, item)}"
 
 
 REGISTRY: dict[str, Intent] = {}

@@ -6,7 +6,7 @@ import re
 from ...models import Item, Plan
 from ...text import trim
 from ..contract import HEADER_LABEL, Answer, Kind, header_citation, marker
-from ..evidence import flat, record_text
+from ..evidence import flat
 from ..query import Query
 from ..render import DATE_LINE, body, date_cn, label, section_ordinal
 from .base import Env, Intent, cite, not_found, refuse, register
@@ -272,6 +272,3 @@ class Clarify(Intent):
         return Answer(question=q.text, answer=text, supported=False, kind=Kind.CLARIFY.value,
                       context={"suggestions": suggestions})
 
-
-def record_cover(env: Env, q: Query, item: Item) -> float:
-    return env.evidence.cover(q.topic, record_text(item), q.unknown)
