@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 
-from .keyword import STOPWORDS, tokenize
 
 _SENT_RE = re.compile(r"[^。；！？!?\n]+[。；！？!?]?")
 _CLAUSE_RE = re.compile(r"[^。；！？!?，,\n]+[。；！？!?，,]?")
@@ -27,26 +26,6 @@ def sentences(text: str) -> list[str]:
 
 def clauses(sentence: str) -> list[str]:
     return [c.strip() for c in _CLAUSE_RE.findall(sentence) if c.strip()]
-
-
-def keywords(question: str, drop: set[str] | None = None) -> list[str]:
-    """Topic words of a question: jieba tokens without question scaffolding, places or plan words."""
-    drop = drop or set()
-    out: list[str] = []
-    for tok in tokenize(question):
-        if tok in STOPWORDS or tok in QUESTION_NOISE or tok in drop:
-            continue
-        if re.fullmatch(r"(?:19|20)\d{2}", tok):
-            continue
-        if len(tok) == 1 and not tok.isdigit():
-            continue
-        if re.match(r"^(?:几|多少|第几|哪)", tok):
-            continue
-        if any(tok != o and tok in o for o in out):
-            continue
-        out = [o for o in out if not (o in tok and o != tok)]
-        out.append(tok)
-    return out
 
 
 def coverage(words: list[str], text: str, weight=None) -> float:

@@ -56,6 +56,10 @@ class Vocabulary:
         for p in plans:
             self.place_words.update(plan_aliases(p))
             self.place_words.update(a[:2] for a in plan_aliases(p))
+        # names a question may use for a plan's place or issuer, longest first (for masking)
+        self.place_names = sorted({n for p in plans for n in (p.place, p.issuer) if n}
+                                  | {a for a in self.place_words if len(a) >= 2}, key=len, reverse=True)
+        self.unit_nicknames = _nicknames(self.unit_names)
 
     def df(self, word: str) -> int:
         """How many records contain the word (verbatim, after `flat`)."""
@@ -75,6 +79,24 @@ class Vocabulary:
     def real_word(self, word: str) -> bool:
         """A word of the plans, or a common Chinese word (not a fragment jieba guessed)."""
         return self.known(word) or word_freq(word) >= 50
+
+
+UNIT_SUFFIX = re.compile(r"(?:科|办|中心|所|室|股)$")
+
+
+def _nicknames(unit_names: list[str]) -> list[tuple[str, str, bool]]:
+    """(nickname, canonical unit, is_stem) for the shortenings people use: the tail of one unit's name
+    ("师训科" for 人事师训科) or its stem without the unit suffix ("计财" for 计财科). A shortening
+    shared by two units names neither."""
+    canon = sorted({unitlib.normalise_unit(n) for n in unit_names}, key=len, reverse=True)
+    out = []
+    for name in canon:
+        stem = UNIT_SUFFIX.sub("", name)
+        tails = [name[k:] for k in range(1, len(name) - 2)] if len(name) >= 5 else []
+        for part in tails + ([stem] if len(stem) >= 2 and stem != name else []):
+            if sum(1 for n in canon if part in n) == 1:
+                out.append((part, name, part == stem))
+    return out
 
 
 class Evidence:

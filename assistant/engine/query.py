@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from ..keyword import STOPWORDS, tokenize
 from ..models import Plan
 from ..scope import Scope, resolve_scope
-from .evidence import Vocabulary
+from .evidence import UNIT_SUFFIX, Vocabulary
 
 # What makes a clause a question: question words, question marks, imperative asks.
 INTERROGATIVE = re.compile(
@@ -39,7 +39,7 @@ DEICTIC = re.compile(r"^(?:那|那么|那这|这|它|该|其)|它|这项|该项|
 LAST_SECTION = re.compile(r"最后(?:一|那|这)?(?:个|一)?(?:大)?(?:部分|板块|块|方面)")
 LAST_ITEM = re.compile(r"最后(?:一|那|这)(?:条|项|点)")
 ROLE_LEAD = re.compile(r"牵头|主责|挂帅|领衔")
-ROLE_RESP = re.compile(r"责任科室|责任单位|责任栏|配合|参与|协办|协助|协同|一起|还有谁|还有哪些科室|还有哪些单位|要负责")
+ROLE_RESP = re.compile(r"责任科室|责任单位|责任栏|配合|参与|协办|协助|协同|一起|还有谁|还有哪些科室|还有哪些单位|要负责|也负责|挂在")
 ROLE_OTHERS = re.compile(r"除了|除牵头|以外|之外|还有(?:谁|哪些|哪几)")
 CLAUSE_SPLIT = re.compile(r"[，,。？?！!；;：:\n]|(?:另外|此外|还有就是|同时还)")
 
@@ -112,17 +112,16 @@ def split_clauses(question: str) -> list[Clause]:
     return out
 
 
-def mask(text: str, vocab: Vocabulary, plans: list[Plan]) -> str:
+def mask(text: str, vocab: Vocabulary) -> str:
     """The ask with its particulars replaced by placeholders, so intents generalise over them."""
     t = re.sub(r"《[^》]*》", "《计划》", text)
     t = QUOTED.sub("“某事”", t)
     for name in vocab.unit_names:
         if name in t:
             t = t.replace(name, "某科室")
-    for p in plans:
-        for alias in sorted({p.place, p.issuer, *(a for a in vocab.place_words if len(a) >= 2)}, key=len, reverse=True):
-            if alias and alias in t:
-                t = t.replace(alias, "某地")
+    for alias in vocab.place_names:
+        if alias in t:
+            t = t.replace(alias, "某地")
     t = re.sub(r"(?:19|20)?\d{2}\s*年(?!级)", "某年", t)
     t = re.sub(r"第\s*[\d一二三四五六七八九十百零两]+\s*(项|条|点|部分|大块|板块)", r"第N\1", t)
     t = re.sub(r"\d+(?:\.\d+)?", "N", t)
@@ -147,18 +146,12 @@ def find_units(text: str, vocab: Vocabulary) -> list[str]:
     for name in vocab.unit_names:
         for m in re.finditer(re.escape(name), text):
             claim(m.start(), m.end(), name)
-    canon = sorted({unitlib.normalise_unit(n) for n in vocab.unit_names}, key=len, reverse=True)
-    for name in canon:
-        stem = re.sub(r"(?:科|办|中心|所|室|股)$", "", name)
-        tails = [name[k:] for k in range(1, len(name) - 2)] if len(name) >= 5 else []
-        for part in tails + ([stem] if len(stem) >= 2 and stem != name else []):
-            owners = [n for n in canon if part in n]
-            if len(owners) != 1:
-                continue  # ambiguous nickname: names no unit
+    for part, name, is_stem in vocab.unit_nicknames:
+        if part in text:
             for m in re.finditer(re.escape(part), text):
                 # a bare stem ("计财") names the unit only as a word of its own, not inside a topic
                 # word ("党建工作", "督导评估")
-                if part == stem and not re.match(r"$|[那这牵负配参在今的，。？?、和与及也还都]", text[m.end():]):
+                if is_stem and not re.match(r"$|[那这牵负配参在今的，。？?、和与及也还都]", text[m.end():]):
                     continue
                 claim(m.start(), m.end(), name)
     found.sort()
@@ -232,7 +225,7 @@ def read_query(question: str, plans: list[Plan], vocab: Vocabulary, model, plan_
     core = "，".join(c.text for c in clauses if c.role != "chatter") or question
     scope = resolve_scope(question, plans, default_plan=plan_filter)
     units = find_units(core, vocab)
-    drop = set(vocab.place_words) | set(units) | {u for n in units for u in (n, re.sub(r"(?:科|办|中心|所|室|股)$", "", n))}
+    drop = set(vocab.place_words) | set(units) | {u for n in units for u in (n, UNIT_SUFFIX.sub("", n))}
     for name in vocab.unit_names:
         if name in core:
             drop.add(name)
@@ -276,7 +269,7 @@ def read_query(question: str, plans: list[Plan], vocab: Vocabulary, model, plan_
         groups = groups[: max_asks - 1] + [("，".join(g[0] for g in groups[max_asks - 1:]), [])]
     asks = []
     for text, _ in groups or [(core, topic)]:
-        ranked = tuple(model.rank(mask(text, vocab, plans)))
+        ranked = tuple(model.rank(mask(text, vocab)))
         asks.append(Ask(intent=ranked[0][0], text=text, ranked=ranked))
     return Query(text=question, core=core, scope=scope, asks=tuple(asks), topic=tuple(topic),
                  unknown=tuple(unknown), units=tuple(units), role=unit_role(core), quoted=quoted,

@@ -9,7 +9,7 @@ from ..contract import HEADER_LABEL, Answer, Kind, header_citation, marker
 from ..evidence import flat
 from ..query import Query
 from ..render import DATE_LINE, body, date_cn, label, section_ordinal
-from .base import Env, Intent, cite, not_found, refuse, register
+from .base import REGISTRY, Env, Intent, cite, not_found, refuse, register
 
 
 def describe(q: Query, plan: Plan, item: Item, kind: Kind = Kind.ITEM) -> Answer:
@@ -189,8 +189,6 @@ class Count(Intent):
     def answer(self, q, env):
         plans = env.scoped(q)
         if q.units:
-            from ...engine.intents import REGISTRY
-
             return REGISTRY["unit_items"].answer(q, env)
         if q.scope.section_number or q.last_section or section_named(q, env):
             ans = SectionItems().answer(q, env)

@@ -11,7 +11,7 @@ from ..contract import Answer, Citation, Kind, marker
 from ..evidence import flat, record_text
 from ..query import Query
 from ..render import answer_tokens, body, focus, gist, has_figure, join_quotes, label
-from .base import Env, Intent, cite, not_found, refuse, register
+from .base import REGISTRY, Env, Intent, cite, not_found, refuse, register
 
 # The form of the value asked for (a figure, a time), read from the ask's question words.
 WANTS_NUMBER = re.compile(r"多少|几[个所套台名人项成倍]|比例|比是|普职比|占比|率(?:是|要|达|定)|控制在|控到|数量|金额|规模|"
@@ -268,8 +268,6 @@ class Compare(Intent):
         return len(env.scoped(q)) >= 2 and bool(q.topic or q.quoted)
 
     def answer(self, q, env):
-        from . import REGISTRY
-
         sides, cites, ok = [], [], 0
         for p in env.scoped(q):
             sub = replace(q, scope=replace(q.scope, plan_ids=[p.id]))
@@ -328,8 +326,6 @@ class Obligation(Intent):
     name, kind = "obligation", Kind.OBLIGATION
 
     def answer(self, q, env):
-        from . import REGISTRY
-
         if q.topic:
             ans = REGISTRY["summary"].answer(q, env)
             ans.kind = Kind.OBLIGATION.value if ans.supported else ans.kind

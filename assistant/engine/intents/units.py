@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ...models import Item, Plan
 from ..contract import Answer, Kind, marker
-from ..query import Query
+from ..query import ROLE_LEAD, ROLE_RESP, Query
 from ..render import label
 from .base import Env, Intent, cite, not_found, refuse, register
 from .structure import best_item
@@ -65,7 +65,6 @@ class UnitRole(Intent):
                       kind=Kind.UNIT_ROLE.value, citations=citation, context=ctx)
 
 
-ROLE_WORDS = {"lead": r"牵头|主责", "responsible": r"责任|配合|参与|协办|挂在|要负责|也负责"}
 ANY_ROLE = r"都算|或者|或|还是|出现|涉及|有分工|也好|都行|均可"
 SEGMENT = r"[、，,；;]|且|并且|同时|而且"
 
@@ -73,7 +72,7 @@ SEGMENT = r"[、，,；;]|且|并且|同时|而且"
 def _role_in(text: str) -> str:
     import re
 
-    lead, resp = bool(re.search(ROLE_WORDS["lead"], text)), bool(re.search(ROLE_WORDS["responsible"], text))
+    lead, resp = bool(ROLE_LEAD.search(text)), bool(ROLE_RESP.search(text))
     if re.search(ANY_ROLE, text) or (lead and resp):
         return "any"
     return "lead" if lead else "responsible" if resp else "any"
