@@ -14,7 +14,6 @@ import shutil
 import tempfile
 import threading
 import time
-import uuid
 from datetime import datetime, timezone
 from html import escape
 from pathlib import Path
@@ -24,10 +23,10 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import gradio as gr  # noqa: E402
 
-from . import obligations  # noqa: E402
 from .chunks import item_label  # noqa: E402
 from .models import Item, Plan  # noqa: E402
 from .service import MARKER_RE, QuestionError, marker  # noqa: E402
+from .web_principal import build_principal_tab  # noqa: E402
 
 EXAMPLES = ["学生资助由哪个科室牵头？", "达州2020年第17项讲什么？", "邵东今年要新增多少学位？",
             "哪些计划提到县管校聘？", "那它的责任科室呢？"]
@@ -280,34 +279,10 @@ class ChatUI:
         row = evt.row_value if getattr(evt, "row_value", None) else None
         return self.show_item(str(row[-1])) if row else EMPTY_DETAIL
 
-    # 校长视角
-    def party_choices(self, plan_id: str) -> list[tuple[str, str]]:
-        plan = self._plans().get(plan_id)
-        names = obligations.parties(plan) if plan else [obligations.SCHOOLS]
-        return [("全部条目", obligations.ALL)] + [(n, n) for n in names]
-
-    def on_plan(self, plan_id: str):
-        return gr.Dropdown(choices=self.party_choices(plan_id), value=obligations.SCHOOLS)
-
-    def principal(self, plan_id: str, party: str | None, only_quantified: bool):
-        """Binding items as table rows, and a CSV file of them for download."""
-        plan = self._plans().get(plan_id)
-        if plan is None:
-            return [], None
-        rows = obligations.obligations(plan, party or None, bool(only_quantified))
-        folder = _export_dir() / uuid.uuid4().hex[:12]
-        folder.mkdir(parents=True)
-        label = re.sub(r"[^\w\u4e00-\u9fff-]+", "_", party or "全部")
-        path = folder / f"{plan.id}-{label}.csv"
-        path.write_text(obligations.to_csv(rows, plan), encoding="utf-8-sig")
-        return [ob.row() for ob in rows], str(path)
-
 
 def build_ui(assistant, data_dir: Path) -> gr.Blocks:
     """The Blocks app (not launched): 问答 / 计划浏览 / 校长视角 tabs."""
     ui = ChatUI(assistant, data_dir)
-    plans = assistant.plans()
-    first_plan = plans[0].id if plans else ""
     with gr.Blocks(title="工作要点问答助手", analytics_enabled=False) as blocks:
         gr.Markdown("## 工作要点问答助手\n基于教育局年度工作要点原文回答，每句都注明出处。")
         with gr.Tab("问答", id="chat"):
@@ -352,21 +327,7 @@ def build_ui(assistant, data_dir: Path) -> gr.Blocks:
                   api_name="browse")
             table.select(ui.browse_select, [table], browse_detail, api_visibility="private")
 
-        with gr.Tab("校长视角", id="principal"):
-            gr.Markdown("选择计划和责任主体，查看约束该主体的条目，以及原文中的**期限**和**量化指标**。")
-            with gr.Row():
-                p_plan = gr.Dropdown([(p.title, p.id) for p in plans], value=first_plan, label="计划", scale=3)
-                p_party = gr.Dropdown(ui.party_choices(first_plan), value=obligations.SCHOOLS,
-                                      label="责任主体", scale=2, allow_custom_value=False)
-                p_only = gr.Checkbox(False, label="只看有期限或量化指标的条目", scale=2)
-            first_rows, first_csv = ui.principal(first_plan, obligations.SCHOOLS, False)
-            p_table = gr.Dataframe(value=first_rows, headers=obligations.HEADERS, interactive=False, wrap=True,
-                                   max_height=560, elem_id="principal-table",
-                                   column_widths=["6%", "22%", "12%", "28%", "10%", "12%", "10%"])
-            p_csv = gr.DownloadButton("导出 CSV", value=first_csv, elem_id="principal-csv")
-            p_plan.change(ui.on_plan, p_plan, p_party, api_visibility="private")
-            gr.on([p_plan.change, p_party.change, p_only.change], ui.principal, [p_plan, p_party, p_only],
-                  [p_table, p_csv], api_name="principal")
+        build_principal_tab(assistant, _export_dir)
     return blocks
 
 
