@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 from . import units as unitlib
 from .models import Item, Plan
 
-CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+from .parse_text import clean_line, cn_number, ends_sentence, fold_spaces, join_wrapped  # noqa: F401
+from .plan_meta import (SECTION_RE, TitleBlock, find_title, is_party_org, parse_header, parse_issuers,  # noqa: F401
+                        place_of, read_meta, slug_for)
 
-SECTION_RE = re.compile(r"^(?P<num>[一二三四五六七八九十]{1,3})\s*[、．.]\s*(?P<title>\S.*)$")
 SUBSECTION_RE = re.compile(r"^[（(]\s*(?P<num>[一二三四五六七八九十]{1,3})\s*[)）]\s*(?P<title>\S.*)$")
 ITEM_RE = re.compile(r"^(?P<num>\d{1,3})\s*(?:[.．](?!\d)|、)\s*(?P<title>\S.*)$")
 FIELD_RE = re.compile(
@@ -30,70 +30,9 @@ FIELD_ATTR = {
     "目标任务": "goals", "工作目标": "goals", "主要目标": "goals",
     "工作措施": "measures", "主要措施": "measures", "具体措施": "measures",
 }
-BOOKMARK_RE = re.compile(r"\[bookmark:[^\]]*\]")
-PAGE_NUMBER_RE = re.compile(r"^(?:[-—－–]\s*\d{1,3}\s*[-—－–]|第\s*\d{1,3}\s*页(?:\s*[/，,]?\s*共\s*\d{1,3}\s*页)?|\d{1,3}\s*/\s*\d{1,3})$")
-MARKDOWN_PREFIX_RE = re.compile(r"^(?:#{1,6}\s+|[-*+•·]\s+|>\s*)+")
-TITLE_SUFFIX_RE = re.compile(r"工作要点(?:[（(][^）)]{1,12}[）)])?$")
-YEAR_RE = re.compile(r"(19|20)\d{2}(?=\s*年)")
-DOC_NUMBER_RE = re.compile(r"[\u4e00-\u9fff]{1,12}[〔\[［(（]\s*(?:19|20)\d{2}\s*[〕\]］)）]\s*\d{1,4}\s*号")
-DATE_RE = re.compile(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*日|\s*日)?")
-ORG_RE = re.compile(
-    r".+?(?:教育工作委员会|教育工委|教育委员会|教育和体育局|教育体育局|教体局|教育局|教育厅|教育委|体育局|委员会|人民政府|局|厅)"
-)
-PLACE_SUFFIX_RE = re.compile(
-    r"(?:教育和体育局|教育体育局|教体局|教育局|教育厅|教育委员会|教育委|体育局|人民政府|局|厅)$"
-)
-TERMINAL = "。！？!?；;："
+UNIT_NAME_RE = re.compile(r"[\u4e00-\u9fff]{1,10}(?:科|室|办|中心|所|站|局|处|部|股|队|会|校|院|组|单位)")
 MAX_HEADING = 80
 SHORT_TITLE = 40
-
-
-def clean_line(raw: str) -> str:
-    """One source line without markup, bullets, odd spaces or page furniture."""
-    line = unicodedata.normalize("NFKC", raw) if _needs_nfkc(raw) else raw
-    line = BOOKMARK_RE.sub("", line)
-    line = line.replace("\u3000", " ").replace("\xa0", " ").replace("\ufeff", "").replace("\u200b", "")
-    line = line.strip()
-    if PAGE_NUMBER_RE.match(line):
-        return ""
-    line = MARKDOWN_PREFIX_RE.sub("", line).replace("**", "").replace("__", "")
-    return fold_spaces(line)
-
-
-def _needs_nfkc(raw: str) -> bool:
-    # Full-width digits and letters (１２．) would hide item numbers; leave CJK punctuation alone.
-    return any("\uff10" <= ch <= "\uff19" or "\uff21" <= ch <= "\uff5a" for ch in raw)
-
-
-def cn_number(text: str) -> int:
-    """'十二' -> 12, '三' -> 3, '二十' -> 20."""
-    if text == "十":
-        return 10
-    if "十" in text:
-        tens, _, ones = text.partition("十")
-        return (CN_DIGITS.get(tens, 1) if tens else 1) * 10 + (CN_DIGITS.get(ones, 0) if ones else 0)
-    value = 0
-    for ch in text:
-        value = value * 10 + CN_DIGITS.get(ch, 0)
-    return value
-
-
-def ends_sentence(text: str) -> bool:
-    text = text.rstrip("”’」』\"' ")
-    return bool(text) and text[-1] in TERMINAL
-
-
-def fold_spaces(text: str) -> str:
-    """Remove spaces between CJK characters and around CJK punctuation; keep them between Latin words."""
-    text = re.sub(r"\s+", " ", text).strip()
-    return re.sub(r"(?<=[^A-Za-z0-9]) | (?=[^A-Za-z0-9])", "", text)
-
-
-def join_wrapped(left: str, right: str) -> str:
-    """Join a line broken mid-sentence (page break, hard wrap) back together."""
-    if left and right and left[-1].isascii() and left[-1].isalnum() and right[0].isascii() and right[0].isalnum():
-        return f"{left} {right}"
-    return left + right
 
 
 @dataclass
@@ -113,6 +52,7 @@ class Paragraph:
     end: int
     label: str = ""  # sub-field label, e.g. 问题描述
     blank_before: bool = False
+    after_units: bool = False  # printed after the item's unit lines
 
 
 @dataclass
@@ -136,74 +76,6 @@ def split_lines(text: str) -> list[Line]:
         lines.append(Line(clean_line(raw), pos, end))
         pos = end
     return lines
-
-
-def find_title(lines: list[Line]) -> int | None:
-    """Index of the title line (…工作要点), skipping the notice's 关于印发《…》的通知 lines."""
-    first_heading = next(
-        (i for i, ln in enumerate(lines) if SECTION_RE.match(ln.text) and cn_number(SECTION_RE.match(ln.text)["num"]) == 1),
-        len(lines),
-    )
-    best = None
-    for i, ln in enumerate(lines[:first_heading]):
-        compact = fold_spaces(ln.text)
-        if len(compact) > 60 or not TITLE_SUFFIX_RE.search(compact):
-            continue
-        if any(w in compact for w in ("关于", "通知", "现将", "《", "附件")):
-            continue
-        best = i
-    return best
-
-
-def parse_header(header_lines: list[str]) -> dict[str, str]:
-    meta = {"doc_number": "", "issue_date": "", "recipients": ""}
-    for line in header_lines:
-        compact = fold_spaces(line)
-        if not meta["doc_number"]:
-            m = DOC_NUMBER_RE.search(compact)
-            if m:
-                meta["doc_number"] = m.group(0)
-        if not meta["recipients"] and compact.endswith((":", "：")) and len(compact) < 200:
-            meta["recipients"] = compact.rstrip(":：")
-    # The issue date is the last date of the header (the signature line).
-    for line in reversed(header_lines):
-        m = DATE_RE.search(fold_spaces(line))
-        if m:
-            year, month, day = m.group(1), int(m.group(2)), m.group(3)
-            meta["issue_date"] = f"{year}-{month:02d}" + (f"-{int(day):02d}" if day else "")
-            break
-    return meta
-
-
-def parse_issuers(title: str) -> list[str]:
-    """Issuing organisations named in a title line, in printed order."""
-    body = fold_spaces(title)
-    body = TITLE_SUFFIX_RE.sub("", body)
-    body = re.sub(r"(?:19|20)\d{2}\s*年(?:度)?", " ", body)
-    orgs = []
-    for chunk in body.split():
-        orgs.extend(m.group(0) for m in ORG_RE.finditer(chunk))
-    return [o for o in orgs if len(o) >= 3]
-
-
-def is_party_org(name: str) -> bool:
-    return name.startswith("中共") or name.endswith(("委员会", "工委")) and "教育委员会" not in name
-
-
-def place_of(issuer: str) -> str:
-    return PLACE_SUFFIX_RE.sub("", issuer)
-
-
-def slug_for(place: str, year: int | None, fallback: str) -> str:
-    """'达州市', 2020 -> 'dazhou-2020' (pinyin of the place without its 市/县/区 suffix)."""
-    from pypinyin import lazy_pinyin
-
-    short = re.sub(r"(?:市|县|区|州|省|旗|自治县|自治州)$", "", place) if len(place) > 2 else place
-    base = "".join(lazy_pinyin(short)) if short else ""
-    base = re.sub(r"[^a-z0-9]+", "", base.lower())
-    if not base:
-        base = re.sub(r"[^a-z0-9]+", "-", fallback.lower()).strip("-") or "plan"
-    return f"{base}-{year}" if year else base
 
 
 def classify(lines: list[Line]) -> None:
@@ -283,45 +155,21 @@ def _first_clause(text: str, limit: int = SHORT_TITLE) -> str:
 def parse_plan(text: str, source: str, plan_id: str | None = None) -> Plan:
     """Parse the decoded text of a plan file into a Plan (pure: no I/O)."""
     lines = split_lines(text)
-    warnings: list[str] = []
-    title_idx = find_title(lines)
-    if title_idx is None:
-        title_idx = -1
-        full_title = ""
-        warnings.append("no title line ending in 工作要点 found; title taken from the file name")
-    else:
-        full_title = fold_spaces(lines[title_idx].text)
-    header_lines = [ln.text for ln in lines[: max(title_idx, 0)] if ln.text]
-    meta = parse_header(header_lines)
+    block = find_title([ln.text for ln in lines])
+    meta = read_meta([ln.text for ln in lines], block, source)
+    warnings = list(meta.warnings)
+    header_lines = [ln.text for ln in lines[: block.first if block else 0] if ln.text]
+    pid = plan_id or slug_for(meta.place, meta.year, source.rsplit(".", 1)[0])
 
-    issuers = parse_issuers(full_title) if full_title else []
-    if not issuers:
-        issuers = [o for ln in header_lines[:3] for o in parse_issuers(ln)][:1]
-    main = next((o for o in issuers if not is_party_org(o)), issuers[0] if issuers else "")
-    co_issuers = [o for o in issuers if o != main]
-    year_m = YEAR_RE.search(full_title) or YEAR_RE.search(" ".join(header_lines))
-    year = int(year_m.group(0)) if year_m else None
-    if full_title:
-        title = full_title
-        for co in co_issuers:
-            title = title.replace(co, "")
-        title = fold_spaces(title)
-    else:
-        title = source.rsplit(".", 1)[0]
-    place = place_of(main)
-    pid = plan_id or slug_for(place, year, source.rsplit(".", 1)[0])
-
-    body = lines[title_idx + 1:]
+    body = lines[block.last + 1:] if block else lines
     classify(body)
-    records = _build_records(body, pid, _inline_style(body), warnings)
-
-    items = [r for r in records]
+    items = _build_records(body, pid, _inline_style(body), warnings)
     for seq, item in enumerate(items):
         item.seq = seq
     plan = Plan(
-        id=pid, title=title, issuer=main, year=year, source=source, co_issuers=co_issuers,
-        full_title=full_title, place=place, doc_number=meta["doc_number"], issue_date=meta["issue_date"],
-        recipients=meta["recipients"], header="\n".join(header_lines), items=items,
+        id=pid, title=meta.title, issuer=meta.issuer, year=meta.year, source=source, co_issuers=meta.co_issuers,
+        full_title=meta.full_title, place=meta.place, doc_number=meta.doc_number, issue_date=meta.issue_date,
+        recipients=meta.recipients, header="\n".join(header_lines), items=items,
         content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
     )
     plan.warnings = warnings + validate(plan)
@@ -384,13 +232,19 @@ def _build_records(lines: list[Line], plan_id: str, inline_style: bool, warnings
         fm = FIELD_RE.match(ln.text) if ln.kind == "field" else None
         if fm:
             label, value = fm["label"], fm["value"].strip()
-        if current is None or current.closed:
-            # Text outside any open item: a preamble before the first heading, else a
-            # section's unnumbered text. One record per run of such paragraphs.
+        if current is None:
+            # Text outside any item: a preamble before the first heading, else a section's
+            # unnumbered text before its first item. One record per run of such paragraphs.
             kind = "preamble" if not section and not any(b.kind == "item" for b in builders) else "text"
             current = new_text_builder(kind, ln)
             current.paragraphs.append(Paragraph(value, ln.start, ln.end, label, blank_seen))
             blank_seen = False
+            continue
+        if current.closed:
+            # Text after an item's unit lines and before the next item or heading continues the item
+            # (a page break, a note); only after the plan's last item can it be a closing paragraph.
+            current.paragraphs.append(Paragraph(value, ln.start, ln.end, label, blank_seen, after_units=True))
+            current.end, current.closed, blank_seen = ln.end, False, False
             continue
         last = current.paragraphs[-1] if current.paragraphs else None
         if last is not None and not label and not ends_sentence(last.text) and not (
@@ -403,8 +257,7 @@ def _build_records(lines: list[Line], plan_id: str, inline_style: bool, warnings
             current.end = ln.end
         blank_seen = False
 
-    if inline_style:
-        builders = _split_closing_paragraphs(builders)
+    builders = _split_closing_paragraphs(builders, inline_style)
     return [_finish(b, plan_id, warnings) for b in builders if b.paragraphs and any(p.text for p in b.paragraphs)]
 
 
@@ -427,35 +280,41 @@ def _continues_unit_list(builder: Builder, text: str) -> bool:
         return False
     if unitlib.is_unit_line(text) or "。" in text[:-1] or len(text) > 40:
         return False
-    prev = builder.segments[-1].raw
+    prev = builder.segments[-1].raw.rstrip()
     if prev.endswith(("、", ",", "，")):
         return True
-    return bool(re.fullmatch(r"[\u4e00-\u9fff、，, ]{1,40}[。]?", text)) and not prev.endswith("。")
+    if prev.endswith("。") or not re.fullmatch(r"[\u4e00-\u9fff、，, ]{1,40}[。]?", text):
+        return False
+    # Every name must look like a unit, the first one possibly finishing a name cut at the line end
+    # (市教科 / 所): a sentence printed after the list is the item's text, not more units.
+    names = [n for n in re.split(r"[、，, 。]+", text) if n]
+    if not names:
+        return False
+    names[0] = re.split(r"[、，,]", prev)[-1].strip() + names[0]
+    return all(unitlib.is_known_unit(n) or UNIT_NAME_RE.fullmatch(n) for n in names)
 
 
-def _split_closing_paragraphs(builders: list[Builder]) -> list[Builder]:
-    """In one-paragraph-per-item plans, a full paragraph after a section's last item is not the item's.
+def _split_closing_paragraphs(builders: list[Builder], inline_style: bool) -> list[Builder]:
+    """Paragraphs after the plan's last item that are not the item's become closing records.
 
-    It is a closing remark (衡阳's "统筹做好统战……"), kept as its own unnumbered record.
+    Only the last item of the plan can be followed by a closing remark (衡阳's "统筹做好统战……"):
+    text between item N and item N+1 is item N's, whatever the page breaks. A closing paragraph is
+    one after the item's unit lines or, in one-paragraph-per-item plans, one after a blank line.
     """
-    out: list[Builder] = []
-    for idx, b in enumerate(builders):
-        out.append(b)
-        if b.kind != "item" or len(b.paragraphs) < 2:
-            continue
-        nxt = builders[idx + 1] if idx + 1 < len(builders) else None
-        last_in_section = nxt is None or nxt.section != b.section or nxt.kind != "item"
-        if not last_in_section:
-            continue
-        cut = next((i for i, p in enumerate(b.paragraphs) if i >= 1 and p.blank_before and not p.label), None)
-        if cut is None:
-            continue
-        tail = b.paragraphs[cut:]
-        b.paragraphs = b.paragraphs[:cut]
-        b.end = b.paragraphs[-1].end
-        for p in tail:
-            out.append(Builder(kind="text", number=None, section=list(b.section), start=p.start, end=p.end, paragraphs=[p]))
-    return out
+    last = max((i for i, b in enumerate(builders) if b.kind == "item"), default=None)
+    if last is None or len(builders[last].paragraphs) < 2:
+        return builders
+    b = builders[last]
+    cut = next((i for i, p in enumerate(b.paragraphs) if i >= 1 and not p.label
+                and (p.after_units or (inline_style and p.blank_before))), None)
+    if cut is None:
+        return builders
+    tail = b.paragraphs[cut:]
+    b.paragraphs = b.paragraphs[:cut]
+    b.end = b.paragraphs[-1].end
+    closing = [Builder(kind="text", number=None, section=list(b.section), start=p.start, end=p.end, paragraphs=[p])
+               for p in tail]
+    return builders[:last + 1] + closing + builders[last + 1:]
 
 
 def _finish(b: Builder, plan_id: str, warnings: list[str]) -> Item:
