@@ -32,6 +32,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Match, Mount
 
+from .api_plans import UPLOAD_BODY_LIMIT, UPLOAD_PATH, plans_router
 from .cli import item_json, plan_json
 from .schemas import MAX_HISTORY_TURNS, AskRequest, AskResponse, ErrorOut, ItemOut, PlanOut  # noqa: F401
 from .security import ConfigError, Guard, LoginThrottle, Settings, gradio_cookie_user  # noqa: F401
@@ -57,12 +58,16 @@ BODY_PARSE_ERROR = "There was an error parsing the body"  # FastAPI's wording fo
 class BodySizeLimit:
     """ASGI middleware: a request body over `max_bytes` on an /api/ path gets 413 before any handler."""
 
-    def __init__(self, app, max_bytes: int = MAX_BODY_BYTES, prefix: str = API_PREFIX):
+    def __init__(self, app, max_bytes: int = MAX_BODY_BYTES, prefix: str = API_PREFIX,
+                 overrides: dict[str, int] | None = None):
         self.app, self.max_bytes, self.prefix = app, max_bytes, prefix
+        self.overrides = overrides or {}  # exact path -> its own limit (the plan upload)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
             return await self.app(scope, receive, send)
+        if scope["path"] in self.overrides:
+            return await BodySizeLimit(self.app, self.overrides[scope["path"]], self.prefix)(scope, receive, send)
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
@@ -117,7 +122,7 @@ def create_app(assistant, settings: Settings | None = None, ui: bool = True) -> 
     # layer, which reflects any origin (with credentials) when the Host is not localhost.
     app.add_middleware(CORSMiddleware, allow_origins=[], allow_credentials=False)
     app.add_middleware(JsonErrors)
-    app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES, overrides={UPLOAD_PATH: UPLOAD_BODY_LIMIT})
     session = {"user": lambda cookies: None}  # who a Gradio session cookie belongs to, once the UI is mounted
     app.add_middleware(Guard, settings=settings, throttle=LoginThrottle(),
                        cookie_user=lambda cookies: session["user"](cookies))
@@ -168,6 +173,7 @@ def create_app(assistant, settings: Settings | None = None, ui: bool = True) -> 
         build = getattr(getattr(retriever, "manifest", None), "build_id", None)
         return {"status": "ok", "plans": len(plans), "build": build}
 
+    app.include_router(plans_router(assistant, settings))  # upload / accept / correct / delete plans (api_plans.py)
     _add_docs(app, guarded)
     _add_api_fallback(app)
     if ui:

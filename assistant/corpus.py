@@ -69,8 +69,11 @@ def plan_files(folder: Path) -> list[Path]:
 
 def load_plan(path: Path) -> Plan:
     """Read and parse one plan file; PlanFileError when it cannot be read or holds no plan."""
+    from .plan_admin import apply_sidecar, read_sidecar
+
     text = read_plan_file(path)
     plan = parse_plan(text, path.name)
+    apply_sidecar(plan, read_sidecar(path))  # title / issuer / year corrected by hand survive every rebuild
     if not plan.numbered_items and not any(i.text for i in plan.items):
         raise PlanFileError(path, "no plan text found (no sections, items or paragraphs)")
     return plan

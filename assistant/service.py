@@ -25,6 +25,7 @@ class Assistant:
 
         self.retriever = retriever
         self.engine = Engine(retriever)
+        self.corpus_dir: Path | None = None  # the plan folder behind the index, when known (plan uploads)
 
     @classmethod
     def open(cls, index_dir: Path | str | None = None, corpus_dir: Path | str | None = None,
@@ -46,7 +47,11 @@ class Assistant:
                     print(f"error: {err}", file=sys.stderr)
                 print(f"index ready: {report.plans} plans, {report.records} records "
                       f"({report.embedded} embedded, {report.reused} reused, {report.seconds:.1f}s)", file=sys.stderr)
-        return cls(Retriever(store, embedder=embedder))
+        assistant = cls(Retriever(store, embedder=embedder))
+        from .corpus import DEFAULT_CORPUS
+
+        assistant.corpus_dir = Path(corpus_dir) if corpus_dir else DEFAULT_CORPUS  # where uploads are added
+        return assistant
 
     def plans(self) -> list[Plan]:
         self.retriever.refresh()

@@ -300,10 +300,11 @@ class IndexStore:
     def _embed_into(self, collection, chunks: list[Chunk], embedder, progress: bool | None) -> None:
         if not chunks:
             return
+        report = progress if callable(progress) else None  # a callback (done, total), e.g. the upload panel's bar
         if progress is None:
             progress = sys.stderr.isatty() and not os.environ.get("CI")
         bar = None
-        if progress:
+        if progress and report is None:
             from tqdm import tqdm
 
             bar = tqdm(total=len(chunks), unit="chunk", desc="embedding", file=sys.stderr, dynamic_ncols=True)
@@ -315,6 +316,8 @@ class IndexStore:
                                documents=[c.text for c in batch], metadatas=[c.metadata for c in batch])
                 if bar is not None:
                     bar.update(len(batch))
+                if report is not None:
+                    report(min(start + EMBED_BATCH, len(chunks)), len(chunks))
         finally:
             if bar is not None:
                 bar.close()
@@ -374,8 +377,10 @@ def source_hashes(folder: Path) -> dict[str, str]:
 
     hashes = {}
     for path in plan_files(folder):
+        sidecar = path.with_name(path.name + ".meta.json")  # corrected metadata: a change is a change of the plan
+        extra = sidecar.read_bytes() if sidecar.is_file() and not sidecar.is_symlink() else b""
         try:
-            hashes[path.name] = hashlib.sha256(read_regular_bytes(path)).hexdigest()
+            hashes[path.name] = hashlib.sha256(read_regular_bytes(path) + extra).hexdigest()
         except PlanFileError as exc:  # empty, too large, swapped for a link: hashed by its reason
             hashes[path.name] = "unreadable: " + exc.reason
     return hashes
