@@ -39,6 +39,7 @@ ragas: install $(RAGAS_SITE)/.stamp
 eval: install ragas
 	$(PY) -m eval
 	$(PY) -m eval.generality
+	$(PY) -m eval.obligations_eval
 
 bench: install
 	$(PY) eval/bench.py

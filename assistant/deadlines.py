@@ -28,7 +28,7 @@ _PATTERNS = [
     ("calendar", rf"(?:{_YEAR})?{_MONTH}(?:\d{{1,2}}日)?(?:底|末|初|中旬|上旬|下旬)?(?:前|以前|之前)?"),
     ("calendar", rf"(?:{_YEAR})?(?:第[{_CN}1-4]季度|上半年|下半年)(?:末|底)?(?:前)?"),
     ("year_end", rf"{_YEAR}(?:年底|底|末|内|前|以前|之前)前?"),
-    ("year_end", r"年内|年底前|年底|年末|本年度|今年内|全年"),
+    ("year_end", r"年内|年底前|年底|年末|本年度|今年内"),
     ("term", r"(?:春季|秋季|春|秋)(?:学期|开学前|开学)|开学前|寒暑假|寒假|暑假|暑期"),
     ("recurring", r"每(?:年|半年|学期|季度|月|周|天|日)|定期"),
     ("year", rf"(?:到|至|于)?{_YEAR}(?![\d月度级])"),
@@ -153,9 +153,9 @@ def normalise(phrase: str, year: int | None) -> Deadline:
 
 
 def find_deadlines(text: str) -> list[str]:
-    """Time phrases as printed, in order, once each (bare years left out: they date, not bind)."""
+    """Time phrases as printed, in order, once each (a bare year is left out unless 到/至/于 leads it)."""
     seen: list[str] = []
     for p in find(text):
-        if p.kind != "year" and p.text not in seen:
+        if (p.kind != "year" or p.text[0] in "到至于") and p.text not in seen:
             seen.append(p.text)
     return seen

@@ -11,7 +11,6 @@ from gradio_client import Client
 
 from assistant import web
 from assistant.models import Item, Plan
-from assistant.obligations import SCHOOLS
 from web_support import live_server
 
 ASK_STUDENT_AID = "学生资助由哪个科室牵头？"
@@ -154,20 +153,19 @@ def test_browse_filters_all_items(client):
     assert {row[0] for row in one["data"]} == {"永顺县教育和体育局2023年工作要点"}
 
 
-def test_principal_view_and_csv_export(client):
-    table, csv_file = client.predict("shaodong-2020", SCHOOLS, True, api_name="/principal")
-    rows = {row[0]: row for row in table["data"]}
-    assert rows["7"][2] == "秋季学期"
-    assert rows["7"][3].startswith("10000个以上（新增学位10000个以上）；646个")
-    url = csv_file["url"]
-    assert url.startswith(client.src.rstrip("/")) and url.endswith(".csv")
-    body = httpx.get(url, timeout=10).content.decode("utf-8-sig")
+def test_principal_checklist_and_exports(client):
+    html, xlsx_file, ics_file, csv_file = client.predict("hengyang-2022", "民办", "", api_name="/principal")
+    assert "2022年6月" in html and "6月底前 · 2022-06-30" in html
+    assert html.index("2022年6月") < html.index("未注明期限")  # dated first, undated last
+    assert "<mark>稳妥有序推进规范民办义务教育专项工作" in html  # the item text, the clause highlighted
+    for f, suffix in ((xlsx_file, ".xlsx"), (ics_file, ".ics"), (csv_file, ".csv")):
+        assert f["url"].startswith(client.src.rstrip("/")) and f["url"].endswith(suffix)
+    body = httpx.get(csv_file["url"], timeout=10).content.decode("utf-8-sig")
     exported = list(csv.reader(body.splitlines()))
-    assert exported[0] == ["计划", "编号", "标题", "期限", "量化目标", "牵头单位", "责任单位", "部分"]
-    assert len(exported) == len(table["data"]) + 1
-    assert any(r[1] == "7" and r[3] == "秋季学期" for r in exported[1:])
-    unit_table, _ = client.predict("dazhou-2020", "市后勤与资助中心", False, api_name="/principal")
-    assert "21" in [row[0] for row in unit_table["data"]]
+    assert exported[0][:4] == ["计划", "条目", "条目标题", "要求（原文）"]
+    assert len(exported) - 1 == html.count("class='ob-card'")
+    narrowed, *_ = client.predict("hengyang-2022", "民办", "招生", api_name="/principal")
+    assert 0 < narrowed.count("class='ob-card'") < html.count("class='ob-card'")
 
 
 
