@@ -156,6 +156,9 @@ def create_app(assistant, settings: Settings | None = None, ui: bool = True) -> 
             raise HTTPException(404, f"no plan with id '{plan_id}'")
         return [item_json(plan, i) for i in plan.items]
 
+    from .api_obligations import obligations_router  # noqa: E402  (school obligations: api_obligations.py)
+    app.include_router(obligations_router(assistant, guarded))  # GET /api/plans/{id}/obligations
+
     @app.get("/api/items/{item_id}", response_model=ItemOut, dependencies=guarded, tags=["plans"],
              responses={404: {"model": ErrorOut}})
     def item(item_id: str) -> dict:

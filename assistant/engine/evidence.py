@@ -15,6 +15,7 @@ from ..models import Item, Plan
 from ..retrieval import Hit
 from ..scope import plan_aliases
 from ..text import coverage
+from .textindex import PerRecord, TextIndex
 from .tuning import Tuning
 
 _QUOTE_CHARS = re.compile(r"[“”\"'‘’「」『』\s]")
@@ -45,12 +46,24 @@ class Vocabulary:
 
     def __init__(self, plans: list[Plan]):
         self.plans = plans
-        self._haystacks = [flat(record_text(i)) for p in plans for i in p.items]
+        #: every record, in plan order then item order; positions index `text_index` and `by_unit`
+        self.entries: list[tuple[Plan, Item]] = [(p, i) for p in plans for i in p.items]
+        self.text_index = TextIndex([flat(record_text(i)) for _, i in self.entries])
         self._df: dict[str, int] = {}
-        names = set(unitlib.all_aliases()) | set(unitlib.all_known_units())
+        self._memos: dict[str, PerRecord] = {}
+        #: plan id → the positions of its records
+        self.positions: dict[str, range] = {}
+        start = 0
         for p in plans:
-            for i in p.items:
-                names.update(i.lead_units + i.responsible_units)
+            self.positions[p.id] = range(start, start + len(p.items))
+            start += len(p.items)
+        names = set(unitlib.all_aliases()) | set(unitlib.all_known_units())
+        #: unit name as printed → positions of the records it leads or is responsible for
+        self.by_unit: dict[str, list[int]] = {}
+        for n, (_, i) in enumerate(self.entries):
+            names.update(i.lead_units + i.responsible_units)
+            for u in dict.fromkeys(i.lead_units + i.responsible_units):
+                self.by_unit.setdefault(u, []).append(n)
         self.unit_names = sorted((n for n in names if len(n) >= 2), key=len, reverse=True)
         self.place_words: set[str] = set()
         for p in plans:
@@ -64,14 +77,24 @@ class Vocabulary:
     def df(self, word: str) -> int:
         """How many records contain the word (verbatim, after `flat`)."""
         if word not in self._df:
-            w = flat(word)
-            self._df[word] = sum(1 for h in self._haystacks if w in h)
+            self._df[word] = self.text_index.count(flat(word))
         return self._df[word]
 
     def weight(self, word: str) -> float:
         """IDF of a word over the records: rare topic words count more than common ones."""
-        n = len(self._haystacks)
+        n = len(self.text_index)
         return math.log((n + 1) / (self.df(word) + 1)) + 0.2
+
+    def records(self, positions, plan_ids: set[str] | None = None) -> list[tuple[Plan, Item]]:
+        """The records at these positions (in corpus order), within the plans named, if any."""
+        out = [self.entries[n] for n in positions]
+        return out if plan_ids is None else [(p, i) for p, i in out if p.id in plan_ids]
+
+    def per_record(self, name: str, compute) -> PerRecord:
+        """A memo of one derived fact per record position (`compute(plan, item)`), kept for this build."""
+        if name not in self._memos:
+            self._memos[name] = PerRecord(lambda n: compute(*self.entries[n]))
+        return self._memos[name]
 
     def known(self, word: str) -> bool:
         return self.df(word) > 0

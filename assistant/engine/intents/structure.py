@@ -65,15 +65,16 @@ class ItemLookup(Intent):
 
 def best_item(q: Query, env: Env) -> tuple[Plan, Item] | None:
     """The record a topic question is about: a quoted title or term first, else the best evidence."""
+    scope = {p.id for p in env.scoped(q)}
     for term in q.quoted:
-        for p in env.scoped(q):
-            for i in p.numbered_items:
-                if flat(term) in flat(i.title):
-                    return p, i
-        for p in env.scoped(q):
-            for i in p.numbered_items:
-                if flat(term) in flat(i.text):
-                    return p, i
+        holding = [(p, i) for p, i in env.vocab.records(env.vocab.text_index.containing(flat(term)), scope)
+                   if i.number is not None]
+        for p, i in holding:
+            if flat(term) in flat(i.title):
+                return p, i
+        for p, i in holding:
+            if flat(term) in flat(i.text):
+                return p, i
     relevant = env.relevant(q)
     titled = [h for h in relevant if env.evidence.cover(q.topic, h.item.title) >= 0.6]
     best = (titled or relevant or [None])[0]

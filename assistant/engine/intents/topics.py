@@ -167,20 +167,42 @@ def mentions(q: Query, env: Env) -> tuple[str, list[tuple[Plan, Item, str]]]:
     terms = [t for term in q.quoted for t in re.split(r"[（）()／/]|或者|或", term) if len(t) >= 2]
     topic = "、".join(q.quoted) if q.quoted else "、".join(list(q.topic) + list(q.unknown))
     found: list[tuple[Plan, Item, str]] = []
-    for p in env.scoped(q):
-        for i in p.items:
-            f = flat(i.title + i.text)
-            term = next((t for t in terms if flat(t) in f), None)
-            if term:
-                sents = [x for x in sentences(body(i)) if flat(term) in flat(x)]
-                quote = "……".join(focus(x, [term, *q.topic], env.weight, 80) for x in sents[:2]) or i.title
-            elif not terms and q.topic and env.evidence.cover(q.topic, record_text(i), q.unknown) >= env.tuning.mention_coverage:
-                best = best_sentences(body(i), list(q.topic), limit=1, weight=env.weight)
-                quote = focus(best[0], q.topic, env.weight, 80) if best else i.title
-            else:
-                continue
-            found.append((p, i, quote))
+    for p, i in mention_candidates(q, env, terms):
+        f = flat(i.title + i.text)
+        term = next((t for t in terms if flat(t) in f), None)
+        if term:
+            sents = [x for x in sentences(body(i)) if flat(term) in flat(x)]
+            quote = "……".join(focus(x, [term, *q.topic], env.weight, 80) for x in sents[:2]) or i.title
+        elif not terms and q.topic and env.evidence.cover(q.topic, record_text(i), q.unknown) >= env.tuning.mention_coverage:
+            best = best_sentences(body(i), list(q.topic), limit=1, weight=env.weight)
+            quote = focus(best[0], q.topic, env.weight, 80) if best else i.title
+        else:
+            continue
+        found.append((p, i, quote))
     return topic, found
+
+
+def mention_candidates(q: Query, env: Env, terms: list[str]) -> list[tuple[Plan, Item]]:
+    """The records in scope that can name the topic, found through the text index: those holding a
+    quoted term, or at least one of the rarest topic words whose weight a mention cannot do without
+    (a record lacking all of them covers less than `mention_coverage` of the topic)."""
+    vocab, scope = env.vocab, {p.id for p in env.scoped(q)}
+    if terms:
+        return vocab.records(vocab.text_index.containing_any(flat(t) for t in terms), scope)
+    weight = vocab.weight
+    total = sum(weight(w) for w in q.topic) + env.tuning.unknown_word_weight * sum(weight(w) for w in q.unknown)
+    # words the plans lack may still be found in halves: they cannot prune, so they stay in `rest`
+    known = sorted((w for w in q.topic if vocab.known(w)), key=vocab.df)
+    rest = sum(weight(w) for w in q.topic)
+    required: list[str] = []
+    for w in known:
+        if rest < env.tuning.mention_coverage * total:
+            break
+        required.append(w)
+        rest -= weight(w)
+    if rest >= env.tuning.mention_coverage * total:
+        return [] if not q.topic else vocab.records(range(len(vocab.entries)), scope)
+    return vocab.records(vocab.text_index.containing_any(flat(w) for w in required), scope)
 
 
 def render_mentions(q: Query, env: Env, topic: str, found, kind: Kind) -> Answer:
@@ -304,13 +326,14 @@ class Deadline(Intent):
         from ...obligations import find_deadlines
 
         asked = find_deadlines(q.core)
+        dated = env.vocab.per_record("deadlines", lambda p, i: [
+            (s, hits) for s in sentences(body(i)) if (hits := find_deadlines(s))] if i.number is not None else [])
         found = []
         for p in env.scoped(q):
-            for i in p.numbered_items:
-                for s in sentences(body(i)):
-                    hits = find_deadlines(s)
-                    if hits and (not asked or any(a in h or h in a for a in asked for h in hits)):
-                        found.append((p, i, focus(s, hits, env.weight, 80)))
+            for n in env.vocab.positions[p.id]:
+                for s, hits in dated[n]:
+                    if not asked or any(a in h or h in a for a in asked for h in hits):
+                        found.append((p, env.vocab.entries[n][1], focus(s, hits, env.weight, 80)))
                         break
         if not found:
             where = "、".join(p.title for p in env.scoped(q))

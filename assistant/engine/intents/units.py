@@ -126,8 +126,9 @@ class UnitItems(Intent):
             return ((role in ("lead", "any") and unit in item.lead_units)
                     or (role in ("responsible", "any") and unit in item.responsible_units))
 
-        pairs = [(p, i) for p in plans for i in p.numbered_items
-                 if all(holds(i, u, r) for u, r in zip(q.units, roles))]
+        # only the records of the first named unit can qualify (the unit → records map, not a scan)
+        pairs = [(p, i) for p, i in env.vocab.records(env.vocab.by_unit.get(q.units[0], []), {p.id for p in plans})
+                 if i.number is not None and all(holds(i, u, r) for u, r in zip(q.units, roles))]
         words = {"lead": "牵头", "responsible": "作为责任科室（单位）", "any": "牵头或参与"}
         who = "、".join(f"{u}{words[r]}" for u, r in zip(q.units, roles))
         ctx = {"plan_id": plans[0].id if len(plans) == 1 else None, "item_id": None, "unit": q.units[0]}
