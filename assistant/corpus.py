@@ -1,6 +1,7 @@
 """Loading a folder of plan files: every readable plan parsed, every unreadable one reported."""
 from __future__ import annotations
 
+import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,10 @@ def scan_folder(folder: Path) -> tuple[list[Path], list[PlanFileError]]:
     for path in sorted(folder.iterdir()):
         if path.name.startswith("."):
             continue
+        if not _utf8_name(path):
+            # Such a name could not be written to the index's JSON nor to an API response: report it, skip it.
+            skipped.append(PlanFileError(_printable(path), "file name is not valid UTF-8 (rename the file)"))
+            continue
         try:
             mode = path.lstat().st_mode
         except OSError as exc:  # vanished while listing
@@ -60,6 +65,20 @@ def scan_folder(folder: Path) -> tuple[list[Path], list[PlanFileError]]:
         else:
             files.append(path)
     return files, skipped
+
+
+def _utf8_name(path: Path) -> bool:
+    """False for a name with bytes that are not UTF-8 (Python holds them as lone surrogates)."""
+    try:
+        path.name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _printable(path: Path) -> Path:
+    """The path with the undecodable bytes of its name written as \\xNN, so that it can be reported."""
+    return path.with_name(os.fsencode(path.name).decode("utf-8", "backslashreplace"))
 
 
 def plan_files(folder: Path) -> list[Path]:

@@ -101,3 +101,18 @@ def test_plans_cli_reports_skipped_files(hostile_corpus):
     assert proc.stdout.startswith("hengyang-2022\t")
     assert "error: passwd.txt: symbolic link (not followed" in proc.stderr
     assert "error: pipe.txt: not a regular file (named pipe)" in proc.stderr
+
+
+def test_a_file_name_that_is_not_utf8_is_reported_not_indexed(tmp_path, plans_dir):
+    """Such a name (e.g. GBK bytes from an archive) once failed the whole build: the manifest could not be written."""
+    folder = tmp_path / "plans"
+    folder.mkdir()
+    shutil.copy(plans_dir / "hengyang-2022.txt", folder / "hengyang-2022.txt")
+    shutil.copy(plans_dir / "shaodong-2020.txt", os.fsencode(folder) + b"/\xc9\xdb\xb6\xab.txt")  # 邵东 in GBK
+    corpus = load_corpus(folder)
+    assert [p.source for p in corpus.plans] == ["hengyang-2022.txt"]
+    [error] = corpus.errors
+    assert error.reason == "file name is not valid UTF-8 (rename the file)"
+    assert Path(error.path).name.startswith("\\xc9") and Path(error.path).name.endswith(".txt")  # bytes as \xNN
+    assert set(source_hashes(folder)) == {"hengyang-2022.txt"}
+    json.dumps([str(e) for e in corpus.errors], ensure_ascii=False).encode("utf-8")  # reportable as JSON
