@@ -5,10 +5,6 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
-
 from .models import Item, Plan
 from .scope import Scope, resolve_scope
 from .store import IndexStore, Manifest
@@ -202,31 +198,17 @@ class Retriever:
         ordered = sorted(hits.values(), key=lambda h: ("exact" not in h.signals, -h.score, h.item.seq))
         return ordered[:k]
 
-    def as_langchain_retriever(self, k: int = 5, mode: str = "hybrid") -> "PlanItemRetriever":
-        return PlanItemRetriever(retriever=self, k=k, mode=mode)
+    def as_langchain_retriever(self, k: int = 5, mode: str = "hybrid"):
+        """This index as a LangChain BaseRetriever (assistant.langchain_adapters.ItemRetriever)."""
+        from .langchain_adapters import ItemRetriever
+
+        return ItemRetriever(index=self, k=k, mode=mode)
 
 
 def _ranks(scores: dict[str, float], records: dict, filters: Filters) -> dict[str, tuple[int, float]]:
     allowed = [(rid, s) for rid, s in scores.items() if rid in records and filters.allows(*records[rid])]
     allowed.sort(key=lambda x: -x[1])
     return {rid: (rank, s) for rank, (rid, s) in enumerate(allowed, start=1)}
-
-
-class PlanItemRetriever(BaseRetriever):
-    """LangChain retriever over the item index: one Document per record, citing plan and item."""
-
-    retriever: object
-    k: int = 5
-    mode: str = "hybrid"
-
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        hits = self.retriever.search(query, k=self.k, mode=self.mode)
-        return [
-            Document(page_content=h.item.text,
-                     metadata={"plan": h.plan.title, "plan_id": h.plan.id, "item": h.item.number,
-                               "id": h.item.id, "score": h.score, "section": " > ".join(h.item.section)})
-            for h in hits
-        ]
 
 
 def open_retriever(index_dir: Path | str | None = None, chroma_url: str | None = None, embedder=None) -> Retriever:
