@@ -15,6 +15,7 @@ import calendar
 import contextlib
 import io
 import re
+import threading
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -106,17 +107,22 @@ def _printed_year(phrase: str, year: int) -> int:
     return int(m.group(1)) if m else year
 
 
+_jionlp_lock = threading.Lock()  # one import (it swaps sys.stdout) and one parse at a time
+
+
 @lru_cache(maxsize=512)
 def _jionlp_span(phrase: str, year: int) -> tuple[date, date] | None:
     """jionlp's reading of a calendar phrase relative to 1 January of `year` (None when it cannot)."""
-    with contextlib.redirect_stdout(io.StringIO()):  # jionlp and jiojio print banners on import
-        import jionlp
     base = datetime(year, 1, 1).timestamp()
-    try:
+    with _jionlp_lock:
+        # jionlp and jiojio print banners on import: kept off stdout (the CLI writes JSON there).
+        # Imported here, not at the top, so that only callers needing dates pay its ~1 s import.
         with contextlib.redirect_stdout(io.StringIO()):
+            import jionlp
+        try:
             parsed = jionlp.parse_time(phrase, time_base=base)
-    except (ValueError, TypeError, KeyError, IndexError):
-        return None
+        except (ValueError, TypeError, KeyError, IndexError):
+            return None
     if parsed.get("type") not in ("time_span", "time_point"):
         return None
     start, end = (datetime.strptime(t[:10], "%Y-%m-%d").date() for t in parsed["time"][:2])
