@@ -24,17 +24,21 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from typing import Annotated, Any, Literal
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from .schemas import MAX_HISTORY_TURNS, ErrorOut, Text
 from .service import MAX_QUESTION_CHARS
+
+if TYPE_CHECKING:
+    from .security import Settings
+    from .service import Assistant
 
 MODEL_ID = "workplan-assistant"
 MAX_MESSAGES = 2 * MAX_HISTORY_TURNS + 4  # user/assistant pairs, plus system prompts
@@ -117,10 +121,10 @@ def limited_route(max_bytes: int) -> type[APIRoute]:
     The app's body-size middleware only watches /api/; this applies the same bound to /v1/."""
 
     class LimitedRoute(APIRoute):
-        def get_route_handler(self) -> Callable:
+        def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
             handler = super().get_route_handler()
 
-            async def limited(request: Request):
+            async def limited(request: Request) -> Response:
                 if request.method == "POST":
                     length = request.headers.get("content-length")
                     if length is not None and (not length.isdigit() or int(length) > max_bytes):
@@ -138,7 +142,7 @@ def limited_route(max_bytes: int) -> type[APIRoute]:
 
 
 # ---- the router ---------------------------------------------------------------------------
-def openai_router(assistant, settings) -> APIRouter:
+def openai_router(assistant: Assistant, settings: Settings) -> APIRouter:
     """The /v1 routes over `assistant`, guarded like /api/ (header auth, body limit, heavy lane)."""
     from .api import HEAVY_QUESTION_CHARS, MAX_BODY_BYTES, HeavyLane  # here, not at import: api.py includes this router
 
@@ -151,11 +155,12 @@ def openai_router(assistant, settings) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["openai-compatible"], dependencies=[Depends(require_header_auth)],
                        route_class=limited_route(MAX_BODY_BYTES),
                        responses={code: {"model": ErrorOut} for code in (400, 401, 404, 413, 422, 503)})
-    lane = HeavyLane()  # multi-turn requests replay earlier questions: same bound as /api/ask's heavy lane
+    # multi-turn requests replay earlier questions: the same bound as /api/ask's heavy lane
+    heavy_lane: Callable[[Callable[[], dict[str, Any]]], Awaitable[dict[str, Any]]] = HeavyLane().run
     started = int(time.time())
 
     @router.get("/models", response_model=ModelList)
-    def models() -> dict:
+    def models() -> dict[str, Any]:
         """`workplan-assistant` (every plan) and `workplan-assistant:<plan_id>` (one plan each)."""
         ids = [MODEL_ID] + [f"{MODEL_ID}:{p.id}" for p in assistant.plans()]
         return {"object": "list", "data": [{"id": i, "object": "model", "created": started, "owned_by": OWNER}
@@ -165,15 +170,16 @@ def openai_router(assistant, settings) -> APIRouter:
                  responses={200: {"content": {"text/event-stream": {}},
                                   "description": "a chat.completion, or with `stream: true` chat.completion.chunk "
                                                  "events ending in `data: [DONE]`"}})
-    async def chat_completions(body: ChatRequest):
+    async def chat_completions(body: ChatRequest) -> dict[str, Any] | StreamingResponse:
         """Answer the last user message from the plans (OpenAI chat completion, streamed or not)."""
         plan = _plan_of(body.model, assistant)
         question, history = _question_and_history(body.messages)
 
-        def run() -> dict:
-            return assistant.ask(question, history=history, plan=plan).to_dict()
+        def run() -> dict[str, Any]:
+            answer: dict[str, Any] = assistant.ask(question, history=history, plan=plan).to_dict()
+            return answer
         heavy = bool(history) or len(question) > HEAVY_QUESTION_CHARS
-        answer = await (lane.run(run) if heavy else run_in_threadpool(run))
+        answer = await (heavy_lane(run) if heavy else run_in_threadpool(run))
         completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
         if body.stream:
             usage = bool(body.stream_options and body.stream_options.include_usage)
@@ -188,7 +194,7 @@ def openai_router(assistant, settings) -> APIRouter:
     return router
 
 
-def _plan_of(model: str, assistant) -> str | None:
+def _plan_of(model: str, assistant: Assistant) -> str | None:
     """The plan a model id scopes to (None: every plan); an unknown id is a 404, as OpenAI answers."""
     if model == MODEL_ID:
         return None
@@ -213,11 +219,11 @@ def _question_and_history(messages: list[ChatMessage]) -> tuple[str, list[str]]:
     return question, history[-MAX_HISTORY_TURNS:]
 
 
-def _extra(answer: dict) -> dict:
+def _extra(answer: dict[str, Any]) -> dict[str, Any]:
     return {k: answer.get(k) for k in ("supported", "kind", "context", "timings_ms")}
 
 
-def _usage(body: ChatRequest, answer: dict) -> dict[str, int]:
+def _usage(body: ChatRequest, answer: dict[str, Any]) -> dict[str, int]:
     from .engine.render import answer_tokens  # the engine's own cl100k count (tiktoken, offline copy)
 
     prompt = sum(answer_tokens(m.text()) for m in body.messages)
@@ -231,9 +237,9 @@ def pieces(text: str) -> list[str]:
     return out if "".join(out) == text else [text]
 
 
-def _chunks(answer: dict, body: ChatRequest, completion_id: str, created: int, usage: bool) -> Iterator[str]:
+def _chunks(answer: dict[str, Any], body: ChatRequest, completion_id: str, created: int, usage: bool) -> Iterator[str]:
     """Server-sent events: role, one chunk per clause, the closing chunk with citations, [DONE]."""
-    def event(delta: dict, finish: str | None = None, **extra) -> str:
+    def event(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
         chunk = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": body.model,
                  "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}], **extra}
         return f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"

@@ -130,6 +130,9 @@ def _add_later_commands(sub) -> None:
     except ImportError:
         return
     cli_index.register(sub)
+    from . import mcp_server
+
+    mcp_server.register(sub)
 
 
 def main(argv: list[str] | None = None) -> int:

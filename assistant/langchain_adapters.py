@@ -58,7 +58,7 @@ class ItemRetriever(BaseRetriever):
     mode: Literal["hybrid", "bm25", "dense"] = "hybrid"
 
     @classmethod
-    def from_index(cls, index_dir: Path | str | None = None, **kwargs: Any) -> "ItemRetriever":
+    def from_index(cls, index_dir: Path | str | None = None, **kwargs: Any) -> ItemRetriever:
         """Open a built index folder (default: ./index) and wrap it."""
         from .retrieval import open_retriever
 
@@ -81,7 +81,7 @@ class ItemRetriever(BaseRetriever):
         return [item_document(h.plan, h.item, h.score) for h in hits]
 
 
-class AssistantRunnable(RunnableSerializable[Any, dict]):
+class AssistantRunnable(RunnableSerializable[Any, dict[str, Any]]):
     """The assistant as a Runnable: a question in, the answer contract (`POST /api/ask`'s JSON) out.
 
     Input is the question text, or `{"question": …, "history": [...], "plan": "dazhou-2020"}`;
@@ -92,17 +92,20 @@ class AssistantRunnable(RunnableSerializable[Any, dict]):
     assistant: Any = Field(description="an assistant.service.Assistant")
 
     @classmethod
-    def from_index(cls, index_dir: Path | str | None = None) -> "AssistantRunnable":
+    def from_index(cls, index_dir: Path | str | None = None) -> AssistantRunnable:
         from .service import Assistant
 
         return cls(assistant=Assistant.open(index_dir))
 
-    def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> dict:
+    def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> dict[str, Any]:
         return self._call_with_config(self._ask, input, config, run_type="chain")
 
-    def _ask(self, input: Any) -> dict:
+    def _ask(self, input: Any) -> dict[str, Any]:
         from .service import QuestionError
 
+        question: Any
+        history: Any
+        plan: Any
         if isinstance(input, str):
             question, history, plan = input, None, None
         elif isinstance(input, dict):
@@ -115,4 +118,5 @@ class AssistantRunnable(RunnableSerializable[Any, dict]):
                 raise QuestionError("history must be a list of earlier turns")
         else:
             raise QuestionError(f"input must be a question or a dict with 'question', not {type(input).__name__}")
-        return self.assistant.ask(question, history=history, plan=plan).to_dict()
+        answer: dict[str, Any] = self.assistant.ask(question, history=history, plan=plan).to_dict()
+        return answer
