@@ -33,6 +33,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Match, Mount
 
 from .api_openai import openai_router
+from .api_conversations import conversations_router
 from .api_plans import UPLOAD_BODY_LIMIT, UPLOAD_PATH, plans_router
 from .cli import item_json, plan_json
 from .schemas import MAX_HISTORY_TURNS, AskRequest, AskResponse, ErrorOut, ItemOut, PlanOut  # noqa: F401
@@ -179,6 +180,7 @@ def create_app(assistant, settings: Settings | None = None, ui: bool = True) -> 
 
     app.include_router(openai_router(assistant, settings))  # /v1: OpenAI-compatible chat (api_openai.py)
     app.include_router(plans_router(assistant, settings))  # upload / accept / correct / delete plans (api_plans.py)
+    app.include_router(conversations_router(settings))  # the web chat's stored conversations (api_conversations.py)
     _add_docs(app, guarded)
     _add_api_fallback(app)
     if ui:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from types import SimpleNamespace
 
 import httpx
@@ -59,15 +60,15 @@ def test_item_detail_highlights_the_quote():
     assert "<mark>" not in web.item_detail_html(plan, item, quote="不在原文里的一句话")
 
 
-def test_feedback_is_appended_as_json_lines(tmp_path):
+def test_feedback_keeps_one_line_per_answer(tmp_path):
     turn = {"question": ASK_STUDENT_AID, "plan": None,
             "answer": {"answer": "……〔达州市教育局2020年工作要点·第21项〕", "kind": "unit_role", "supported": True,
                        "citations": [{"id": "dazhou-2020:21"}]}}
-    path = web.append_feedback(tmp_path / "data", web.feedback_record(turn, True, 1))
-    web.append_feedback(tmp_path / "data", web.feedback_record(turn, False, 1))
+    path = web.record_feedback(tmp_path / "data", web.feedback_record(turn, True, 1, "conv:0"))
+    web.record_feedback(tmp_path / "data", web.feedback_record(turn, False, 1, "conv:0"))  # the vote changed
     lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     assert path == tmp_path / "data" / "feedback.jsonl"
-    assert [r["liked"] for r in lines] == [True, False]
+    assert [r["liked"] for r in lines] == [False]
     assert lines[0]["question"] == ASK_STUDENT_AID and lines[0]["citations"] == ["dazhou-2020:21"]
 
 
@@ -84,7 +85,7 @@ def client(server):
 
 def test_api_endpoints_are_listed(client):
     names = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
-    assert {"/ask", "/show_item", "/browse", "/principal", "/clear"} <= names
+    assert {"/ask", "/action", "/browse", "/principal", "/new_conversation"} <= names
 
 
 def _text(message: dict) -> str:
@@ -108,7 +109,7 @@ def test_ask_streams_an_answer_with_citation_chips(client):
     final = answers[-1]
     assert final.count('class="cite-chip"') == 2
     assert 'href="#cite=dazhou-2020%3A33"' in final and 'href="#cite=hengyang-2022%3A19"' in final
-    assert outputs[-1][0] == ""  # the question box is cleared
+    assert outputs[0][0] == ""  # the question box is cleared once, when the question is taken
     assert _text(outputs[-1][1][0]) == "哪些计划提到县管校聘？"
 
 
@@ -118,7 +119,7 @@ def test_follow_up_in_the_same_session_uses_the_previous_turn(client):
     text = _last_answer(follow)
     assert "计财科" in text and "dazhou-2020%3A21" in text
     assert len(follow[1]) == 4
-    client.predict(api_name="/clear")
+    client.predict(api_name="/new_conversation")
     fresh = client.predict("那它的责任科室呢？", [], "", api_name="/ask")
     assert "dazhou-2020%3A21" not in _last_answer(fresh)  # history cleared: no "它" to refer to
 
@@ -136,21 +137,27 @@ def test_invalid_question_is_answered_with_the_reason(client):
 
 
 def test_show_item_renders_the_detail_panel(client):
-    html = client.predict("dazhou-2020:17", api_name="/show_item")
-    assert "data-item='dazhou-2020:17'" in html
+    html = client.predict("cite:dazhou-2020:17", api_name="/action")[0]
+    assert "data-item='dazhou-2020:17'" in html and "href='/?item=dazhou-2020:17'" in html
     assert "第17项 深入推进教育信息化建设和应用" in html and "<dd>市电教技装中心</dd>" in html
-    assert "没有编号为" in client.predict("dazhou-2020:999", api_name="/show_item")
+    assert "没有编号为" in client.predict("cite:dazhou-2020:999", api_name="/action")[0]
 
 
-def test_browse_filters_all_items(client):
-    table = client.predict("县管校聘", "", api_name="/browse")
-    ids = [row[-1] for row in table["data"]]
-    assert ids == ["dazhou-2020:33", "hengyang-2022:19"]
-    assert table["headers"] == ["计划", "部分", "编号", "标题", "牵头单位", "责任单位", "ID"]
+def test_browse_filters_counts_and_sorts_all_items(client):
     every = client.predict("", "", api_name="/browse")
-    assert len(every["data"]) == 39 + 21 + 30 + 24
+    assert every.count("<tr data-id=") == 39 + 21 + 30 + 24 and "共 114 条" in every
     one = client.predict("", "yongshun-2023", api_name="/browse")
-    assert {row[0] for row in one["data"]} == {"永顺县教育和体育局2023年工作要点"}
+    assert one.count("<tr data-id=") == 24 and "衡阳" not in one
+    table = client.predict("县管校聘", "", api_name="/browse")
+    assert re.findall(r"data-id='([^']+)'", table) == ["dazhou-2020:33", "hengyang-2022:19"]
+    assert "共 2 条（搜索「县管校聘」）" in table
+    sorted_table = client.predict("sort:number", api_name="/action")[2]  # the search is kept in the session
+    assert "aria-sort='ascending'" in sorted_table
+    sorted_table = client.predict("sort:number", api_name="/action")[2]
+    assert re.findall(r"data-id='([^']+)'", sorted_table) == ["dazhou-2020:33", "hengyang-2022:19"]
+    assert "aria-sort='descending'" in sorted_table
+    empty = client.predict("没有这个词", "", api_name="/browse")
+    assert "没有符合条件的条目" in empty and "共 0 条" in empty
 
 
 def test_principal_checklist_and_exports(client):
@@ -173,9 +180,9 @@ def test_a_vague_question_gets_clickable_suggestions_that_ask(assistant, tmp_pat
     from assistant.web import ChatUI
 
     ui = ChatUI(assistant, tmp_path)
-    *_, (_, messages, turns) = list(ui.respond("教育局明年打算做什么？", [], [], None))
+    *_, (_, messages, turns, *_) = list(ui.respond("教育局明年打算做什么？", [], [], None))
     options = messages[-1].get("options")
     assert turns[-1]["answer"]["kind"] == "clarify" and options and len(options) == 3
     picked = SimpleNamespace(value=options[0]["value"])
-    *_, (_, messages, turns) = list(ui.ask_option(messages, turns, None, picked))
+    *_, (messages, turns, *_) = list(ui.ask_option(messages, turns, None, "", "", picked))
     assert turns[-1]["question"] == options[0]["value"] and turns[-1]["answer"]["supported"]

@@ -1,0 +1,197 @@
+"""CSS and the page script of the web UI (served inline: nothing comes from a CDN).
+
+The script routes in-page links to the server through one hidden textbox and button (#ui-action,
+#ui-go): citation chips (#cite=…), 计划浏览's sortable headers and rows, closing the detail sheet,
+and `/?item=<id>` share links. It also copies answers as clean text or Markdown, scrolls an opened
+item into view, and asks Gradio for its Chinese strings whatever the browser's language.
+"""
+from __future__ import annotations
+
+CSS = """
+.cite-chip { display:inline-block; margin:0 2px; padding:0 8px; border-radius:999px; font-size:0.85em;
+  line-height:1.6; text-decoration:none !important; background:var(--primary-100); color:#7c2d12 !important;
+  border:1px solid var(--primary-300); cursor:pointer; white-space:nowrap; }
+.dark .cite-chip { background:#431407; color:#fed7aa !important; border-color:#9a3412; }
+.cite-chip:hover { text-decoration:underline !important; }
+.answer-tools { margin-top:6px; display:flex; gap:12px; font-size:0.85em; }
+.answer-tools a, .detail-bar a { color:#374151 !important; text-decoration:underline; }
+footer a, footer button, .show-api { color:#374151 !important; }
+.dark footer a, .dark footer button, .dark .show-api { color:#d1d5db !important; }
+.dark .answer-tools a, .dark .detail-bar a, .dark .item-detail .detail-path, .dark .item-detail dt,
+.dark .detail-empty, .dark .browse-count, .dark .browse-empty, .dark .scope-none, .dark .upload-report .muted,
+.dark #question-state, .dark .browse-table td::before { color:#d1d5db !important; }
+/* WCAG AA: the selected tab and the primary / stop buttons (white text) need darker fills than the theme's */
+button[role="tab"].selected, button[role="tab"][aria-selected="true"] { color:#9a3412 !important; }
+.dark button[role="tab"].selected, .dark button[role="tab"][aria-selected="true"] { color:#fdba74 !important; }
+.override-note { color:#92400e; }
+.dark .override-note { color:#fcd34d; }
+.item-detail .detail-plan { font-weight:600; }
+.item-detail .detail-path, .item-detail dt, .detail-empty, .browse-count, .browse-empty, .scope-none,
+.upload-report .muted { color:#374151 !important; }
+.item-detail .detail-path { font-size:0.9em; margin:2px 0 6px; }
+.item-detail h3 { margin:4px 0 8px; }
+.item-detail dl { display:grid; grid-template-columns:auto 1fr; gap:2px 10px; margin:0 0 8px; }
+.item-detail dd { margin:0; }
+.item-detail .detail-text { white-space:pre-wrap; line-height:1.7; }
+.detail-bar { display:flex; justify-content:flex-end; gap:14px; font-size:0.85em; }
+mark { background:#fde68a; color:#1f2937; padding:0 1px; }
+.dark mark { background:#facc15; color:#111827; }
+.scope-line { display:flex; flex-wrap:wrap; gap:6px; font-size:0.9em; }
+.scope-chip { padding:2px 10px; border-radius:999px; border:1px solid var(--border-color-primary);
+  background:var(--background-fill-secondary); }
+#history .wrap { flex-direction:column; }
+#scope-row { align-items:center; gap:6px; }
+#scope-row > button { flex:0 0 auto; }
+.browse-table { width:100%; border-collapse:collapse; font-size:0.92em; }
+.browse-table th, .browse-table td { border-bottom:1px solid var(--border-color-primary); padding:6px;
+  text-align:left; vertical-align:top; }
+.browse-table th a { color:inherit !important; text-decoration:none; font-weight:600; }
+.browse-table tr.opened { background:var(--background-fill-secondary); }
+.browse-scroll { max-height:620px; overflow:auto; }
+.upload-report dl { display:grid; grid-template-columns:auto 1fr; gap:2px 12px; }
+.upload-report .warn { color:#92400e; }
+.dark .upload-report .warn { color:#fcd34d; }
+#question-state { font-size:0.85em; color:#374151; min-height:1.2em; }
+@media (max-width: 700px) {
+  .gradio-container { padding:0 6px !important; }
+  #chat-row { flex-direction:column; }
+  #history-col { order:2; }
+  /* the cited item opens as a bottom sheet over the chat, in the viewport */
+  #detail-col:has(.item-detail) { position:fixed; left:0; right:0; bottom:0; max-height:62vh; overflow:auto;
+    z-index:1000; background:var(--background-fill-primary); border-top:2px solid var(--border-color-accent);
+    box-shadow:0 -6px 24px rgba(0,0,0,.25); padding:10px 12px; }
+  #detail-col:not(:has(.item-detail)) { display:none; }
+  .browse-table thead { display:none; }
+  .browse-table, .browse-table tbody, .browse-table tr, .browse-table td { display:block; width:100%; }
+  .browse-table tr { border:1px solid var(--border-color-primary); border-radius:8px; margin:0 0 8px; padding:6px; }
+  .browse-table td { border:none; padding:2px 4px; }
+  .browse-table td::before { content:attr(data-label) "："; color:#374151; }
+  .browse-scroll { max-height:none; }
+}
+"""
+
+# Served as a <style> in the page head, not through Gradio's `css`: Gradio prefixes that CSS with its
+# container classes, and the prefixed light rules would then outrank every `.dark` rule.
+HEAD_STYLE = "<style>" + CSS + "</style>"
+
+HEAD = HEAD_STYLE + """<script>
+(function () {
+  // Gradio picks its strings from the browser language; this UI is Chinese only.
+  try {
+    Object.defineProperty(navigator, 'language', {get: function () { return 'zh-CN'; }});
+    Object.defineProperty(navigator, 'languages', {get: function () { return ['zh-CN', 'zh']; }});
+  } catch (e) {}
+  function send(action) {
+    window.__assistantAction = action;
+    var box = document.querySelector('#ui-action textarea, #ui-action input');
+    if (box) { box.value = action; box.dispatchEvent(new Event('input', {bubbles: true})); }
+    setTimeout(function () {
+      var btn = document.querySelector('#ui-go');
+      if (btn && btn.tagName !== 'BUTTON') { btn = btn.querySelector('button') || btn; }
+      if (btn) { btn.click(); }
+    }, 60);
+  }
+  window.__assistantSend = send;
+  function status(text) {
+    var live = document.getElementById('copy-status');
+    if (!live) { live = document.createElement('div'); live.id = 'copy-status'; live.setAttribute('role', 'status');
+      live.style.cssText = 'position:fixed;bottom:12px;left:50%;transform:translateX(-50%);padding:4px 12px;' +
+        'border-radius:6px;background:#111827;color:#fff;z-index:2000;font-size:14px';
+      document.body.appendChild(live); }
+    live.textContent = text; live.style.display = 'block';
+    clearTimeout(live.__t); live.__t = setTimeout(function () { live.style.display = 'none'; }, 1800);
+  }
+  function citeOf(a) {  // the chip's tooltip starts with the citation written out: 〔计划·第N项〕
+    var m = (a.getAttribute('title') || '').match(/〔[^〔〕]+〕/);
+    return m ? m[0] : '〔' + a.textContent + '〕';
+  }
+  function titleOf(a) { return (a.getAttribute('title') || '').replace(/^〔[^〔〕]+〕\s*/, ''); }
+  function cleanText(node) {
+    var copy = node.cloneNode(true);
+    copy.querySelectorAll('.answer-tools, button, .copy-src').forEach(function (n) { n.remove(); });
+    copy.querySelectorAll('a.cite-chip').forEach(function (a) { a.replaceWith(document.createTextNode(citeOf(a))); });
+    return (copy.innerText || copy.textContent || '').trim();
+  }
+  function copyAnswer(link, kind) {
+    var row = link.closest('.message-row, .message-wrap > div, .bot-row') || link.parentNode.parentNode;
+    var message = link.closest('.message') || link.closest('.bot') || row;
+    var answer = cleanText(message);
+    var text = answer;
+    if (kind === 'md') {
+      var rows = Array.prototype.slice.call(document.querySelectorAll('#chatbot .message-row'));
+      var at = rows.indexOf(row), q = '';
+      for (var i = at - 1; i >= 0; i--) { if (rows[i].classList.contains('user-row')) { q = rows[i].innerText.trim(); break; } }
+      var cites = [];
+      message.querySelectorAll('a.cite-chip').forEach(function (a) {
+        var c = '- ' + citeOf(a) + titleOf(a);
+        if (cites.indexOf(c) < 0) { cites.push(c); }
+      });
+      text = (q ? '**问：** ' + q + '\\n\\n' : '') + '**答：** ' + answer + (cites.length ? '\\n\\n引用：\\n' + cites.join('\\n') : '');
+    }
+    window.__assistantCopied = text;
+    var done = function () { status(kind === 'md' ? '已复制 Markdown' : '已复制文本'); };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done, function () { fallbackCopy(text); done(); });
+    } else { fallbackCopy(text); done(); }
+  }
+  function fallbackCopy(text) {
+    var area = document.createElement('textarea'); area.value = text; area.setAttribute('readonly', '');
+    area.style.position = 'fixed'; area.style.opacity = '0'; document.body.appendChild(area);
+    area.select(); try { document.execCommand('copy'); } catch (e) {} area.remove();
+  }
+  document.addEventListener('click', function (e) {
+    var a = e.target && e.target.closest ? e.target.closest('a[href^="#"]') : null;
+    if (!a) { return; }
+    var href = a.getAttribute('href') || '';
+    var m = href.match(/^#(cite|browse-sort|browse-open|close-detail|copy-text|copy-md)(?:=(.*))?$/);
+    if (!m) { return; }
+    e.preventDefault(); e.stopPropagation();
+    var value = decodeURIComponent(m[2] || '');
+    if (m[1] === 'copy-text' || m[1] === 'copy-md') { copyAnswer(a, m[1] === 'copy-md' ? 'md' : 'text'); return; }
+    var verb = {'cite': 'cite', 'browse-sort': 'sort', 'browse-open': 'open', 'close-detail': 'close'}[m[1]];
+    if (verb === 'close' && a.closest('#browse-detail')) { verb = 'close-browse'; }
+    send(verb + ':' + value);
+  }, true);
+  // Gradio labels a message with its raw content (markup included, in English): say the clean text instead.
+  function relabel() {
+    document.querySelectorAll('#chatbot [data-testid="bot"], #chatbot [data-testid="user"]').forEach(function (m) {
+      var label = (m.getAttribute('data-testid') === 'bot' ? '回答：' : '提问：') + cleanText(m.querySelector('.message-content') || m);
+      if (m.getAttribute('aria-label') !== label) { m.setAttribute('aria-label', label); }
+    });
+  }
+  var relabelTimer = null;
+  new MutationObserver(function () { clearTimeout(relabelTimer); relabelTimer = setTimeout(relabel, 80); })
+    .observe(document.documentElement, {subtree: true, childList: true, characterData: true});
+  // An opened item is scrolled into view (below the table on a narrow screen, next to it on a wide one).
+  new MutationObserver(function (records) {
+    records.forEach(function (r) {
+      var host = r.target.closest ? r.target.closest('#browse-detail') : null;
+      var item = host && host.querySelector('.item-detail');
+      if (item && item.dataset.item !== window.__lastOpened) {
+        window.__lastOpened = item.dataset.item;
+        setTimeout(function () { item.scrollIntoView({block: 'nearest'}); }, 30);
+      }
+    });
+  }).observe(document.documentElement, {subtree: true, childList: true});
+  // /?item=dazhou-2020:21 opens that item once the page is ready.
+  var shared = new URLSearchParams(location.search).get('item');
+  if (shared) {
+    var tries = 0, timer = setInterval(function () {
+      if (document.querySelector('#ui-action') && document.querySelector('#ui-go')) {
+        clearInterval(timer); setTimeout(function () { send('cite:' + shared); }, 400);
+      } else if (++tries > 100) { clearInterval(timer); }
+    }, 100);
+  }
+})();
+</script>"""
+
+# Gradio's own strings the zh-CN bundle lacks (kept Chinese whatever the browser language).
+I18N = {
+    "zh-CN": {
+        "chatbot": {"copy_message": "复制", "copied_message": "已复制", "complete": "完成", "clear": "清空对话",
+                    "like": "有帮助", "dislike": "没帮助", "retry": "重试", "undo": "撤销", "edit": "编辑"},
+        "common": {"error": "出错", "clear": "清除", "submit": "提交", "settings": "设置", "loading": "加载中"},
+        "dataframe": {"search": "搜索"},
+        "upload_text": {"click_to_upload": "点击上传", "drop_file": "将文件拖放到此处"},
+    }
+}
