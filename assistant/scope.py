@@ -9,14 +9,18 @@ from functools import lru_cache
 from .models import Plan
 
 YEAR_RE = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:\s*年(?!级)|(?=\s*(?:的|工作|计划|要点|版|$|[，。？?、\s])))")
-# Item and section numbers: Arabic or Chinese numerals (一百零一, 两百); a number with a sign, a
-# decimal point or an exponent ("第-1项", "第1e9项") is not an item number and matches nothing.
-_CN_NUM = r"[一二三四五六七八九十百千万零两〇]{1,8}"
+# Item and section numbers: Arabic or Chinese numerals (一百零一, 两百, 九万九千九百九十九).
+_CN_NUM = r"[一二三四五六七八九十百千万零两〇]{1,16}"
 ITEM_NO_RE = re.compile(
     r"第\s*(?P<a>\d{1,9}|" + _CN_NUM + r")\s*"
     r"(?:项|条|点|个任务|号任务|(?=[呢吗？?，,。\s]|$|讲|说|是|写|主要|内容|具体|有|要))"
     r"|(?<![\d.第A-Za-z\-−+_])(?P<b>\d{1,9})\s*(?:项|条|号)(?!目|件|措施|工作|任务|内容|举措|规定|准则)"
 )
+# "第-1项", "第1e9项", "第1.5项", "第0项": asks for an item no plan can have. Read as written, so that
+# the lookup finds nothing and the answer says the plan's real range, rather than no number at all
+# (then the question reads as one about the whole plan and gets a confident answer about it).
+IMPOSSIBLE_ITEM_NO_RE = re.compile(r"第\s*(?P<n>[-−+]\s*\d[\d.eE+-]*|\d+(?:\.\d+)?[eE][-+]?\d+|\d+\.\d+|0+|负[一二三四五六七八九十百千万零两〇]+)"
+                                   r"\s*(?:项|条)")
 SECTION_NO_RE = re.compile(r"第\s*(?P<n>\d{1,9}|" + _CN_NUM + r")\s*(?:部分|大项|板块|大块|章|方面|大类)")
 SHORT_YEAR_RE = re.compile(r"(?<![\d.])([12]\d)\s*年(?=(?:的|那份|那个|这份)?(?:工作)?(?:要点|计划|那份|那个|版))")
 ADMIN_SUFFIX_RE = re.compile(r"(?:市|县|区|自治县|自治州|州|省|自治区|特别行政区|地区|盟|旗)$")
@@ -72,7 +76,9 @@ def gazetteer() -> tuple[frozenset[str], frozenset[str]]:
         if not name or name in ("市辖区", "县", "省直辖县级行政区划"):
             continue
         full.add(name)
-        if code.endswith("00000000") and not code.endswith("0000000000"):
+        # prefecture-level cities, and the four municipalities (北京, 天津, 上海, 重庆), which are cities
+        # at province level: a bare "北京第17项" names a place the corpus lacks just as "成都第1项" does
+        if code.endswith("00000000") and (not code.endswith("0000000000") or name.endswith("市")):
             short = short_place(name)
             if len(short) >= 2:
                 short_cities.add(short)
@@ -82,7 +88,7 @@ def gazetteer() -> tuple[frozenset[str], frozenset[str]]:
 def _mentioned_unknown_place(question: str, known: set[str]) -> str | None:
     full, short_cities = gazetteer()
     # "湖南省2023年…": a province is a place of its own, not any county or city plan inside it
-    for m in re.finditer(r"[\u4e00-\u9fff]{2,3}?省(?=\s*(?:(?:19|20)\d{2}|教育|的?(?:工作)?要点|今年|明年|去年))", question):
+    for m in re.finditer(r"[\u4e00-\u9fff]{2,3}?省(?=\s*(?:(?:19|20)\d{2}|教育|的?(?:工作)?要点|今年|明年|去年|的?第))", question):
         for start in range(m.start(), m.end() - 2):
             cand = question[start:m.end()]
             if cand in full and cand not in known:
@@ -154,8 +160,11 @@ def resolve_scope(question: str, plans: list[Plan], default_plan: str | None = N
     m = SECTION_NO_RE.search(q)
     if m:
         scope.section_number = parse_number(m.group("n"))
+    impossible = IMPOSSIBLE_ITEM_NO_RE.search(q)
     m = ITEM_NO_RE.search(q)
-    if m and not (scope.year and m.group("b") and int(m.group("b")) == scope.year):
+    if impossible:  # before the plain reading, which would take "第 - 3 条" for item 3
+        scope.item_number = re.sub(r"\s+", "", impossible.group("n"))
+    elif m and not (scope.year and m.group("b") and int(m.group("b")) == scope.year):
         value = parse_number(m.group("a") or m.group("b"))
         if value > 0:
             scope.item_number = str(value)

@@ -202,3 +202,63 @@ def test_corpus_files_never_crash_the_loader(plans_dir, files):
         from assistant.corpus import plan_files
 
         assert {p.name for p in plan_files(folder)} <= loaded | reported
+
+
+# ---- item numbers: the asked item or a refusal, never another --------------------------------
+PLAN_NAMES = {"dazhou-2020": ("达州", 2020), "hengyang-2022": ("衡阳", 2022), "shaodong-2020": ("邵东", 2020),
+              "yongshun-2023": ("永顺", 2023)}
+ITEM_TEMPLATES = ["{place}{year}年第{n}项是什么？", "{place}{year}年工作要点第{n}项讲什么？", "{place}第{n}项由哪个科室牵头？",
+                  "{place}{year}年的第{n}条讲的是什么"]
+
+
+def _numeral(n: int, style: str) -> str:
+    """n as a question writes it: Arabic, Chinese (cn2an), or Chinese with 两 for a leading 二百/二千."""
+    import cn2an
+
+    if style == "arabic":
+        return str(n)
+    written = cn2an.an2cn(n)
+    return "两" + written[1:] if style == "liang" and written[:2] in ("二百", "二千") else written
+
+
+def _item_number(draw_max: int):
+    """In range most of the time; otherwise just past the end, a round hundred, or far beyond."""
+    return st.one_of(st.integers(1, draw_max), st.integers(draw_max + 1, draw_max + 12),
+                     st.sampled_from([100, 101, 110, 200, 201, 1000, 1001, 2000]), st.integers(draw_max + 1, 99_999))
+
+
+item_questions = st.sampled_from(sorted(PLAN_NAMES)).flatmap(lambda plan_id: st.tuples(
+    st.just(plan_id), _item_number(40), st.sampled_from(["arabic", "chinese", "liang"]), st.sampled_from(ITEM_TEMPLATES)))
+
+
+@given(asked=item_questions)
+@settings(FUZZ, max_examples=150)
+def test_item_number_questions_cite_the_asked_item_or_refuse(assistant, asked):
+    plan_id, n, style, template = asked
+    place, year = PLAN_NAMES[plan_id]
+    question = template.format(place=place, year=year, n=_numeral(n, style))
+    plan = next(p for p in assistant.plans() if p.id == plan_id)
+    exists = plan.item(str(n)) is not None
+    answer = assistant.ask(question).to_dict()
+    event(f"{'in' if exists else 'out of'} range, {'supported' if answer['supported'] else 'refused'}")
+    for c in answer["citations"]:  # every citation is a record the index holds
+        assert assistant.item(c["id"]) is not None or c["id"] == f"{c['plan_id']}:header", (question, c)
+    cited = {c["id"] for c in answer["citations"]}
+    if exists and answer["supported"]:
+        assert cited == {f"{plan_id}:{n}"}, (question, answer["answer"][:200], cited)
+    elif not exists:  # the asked item does not exist: refused, and no other item stands in for it
+        assert not answer["supported"], (question, answer["answer"][:200], cited)
+        assert cited <= {f"{plan_id}:header"}, (question, answer["answer"][:200], cited)
+
+
+# Places the corpus has no plan for: municipalities (北京 … once read as "every plan"), provinces, cities.
+UNKNOWN_PLACES = ["北京", "北京市", "天津", "上海", "重庆", "湖北省", "湖南省", "成都", "深圳市", "益阳"]
+
+
+@given(place=st.sampled_from(UNKNOWN_PLACES), n=st.integers(1, 40), style=st.sampled_from(["arabic", "chinese"]),
+       template=st.sampled_from(ITEM_TEMPLATES), year=st.sampled_from([2020, 2022, 2023]))
+@settings(FUZZ, max_examples=40)
+def test_item_of_an_unknown_place_is_refused_without_citing_another_plan(assistant, place, n, style, template, year):
+    question = template.format(place=place, year=year, n=_numeral(n, style))
+    answer = assistant.ask(question).to_dict()
+    assert not answer["supported"] and not answer["citations"], (question, answer["answer"][:200])

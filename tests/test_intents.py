@@ -95,10 +95,14 @@ def test_item_numbers_are_read_exactly(env):
     plans = env.plans
     assert resolve_scope("甲市第一百零一项是什么", plans).item_number == "101"
     assert resolve_scope("甲市第两百项是什么", plans).item_number == "200"
-    assert resolve_scope("甲市第-1项是什么", plans).item_number is None
-    assert resolve_scope("甲市第1e9项是什么", plans).item_number is None
-    ans = REGISTRY["item"].answer(read(env, "甲市第一百项是什么？"), env)
-    assert ans.supported is False and "共3项" in ans.answer
+    # a number no item can have is kept as written: looked up, not found, refused with the real range
+    assert resolve_scope("甲市第-1项是什么", plans).item_number == "-1"
+    assert resolve_scope("甲市第1e9项是什么", plans).item_number == "1e9"
+    assert resolve_scope("甲市第 - 3 条是什么", plans).item_number == "-3"
+    assert resolve_scope("甲市第九万九千九百九十九项是什么", plans).item_number == "99999"
+    for question in ("甲市第一百项是什么？", "甲市第-1项是什么？", "甲市第1e9项是什么？"):
+        ans = REGISTRY["item"].answer(read(env, question), env)
+        assert ans.supported is False and "共3项" in ans.answer and not ans.citations, question
 
 
 def test_a_complete_question_starts_fresh_an_elliptical_one_inherits(env):
