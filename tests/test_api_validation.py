@@ -10,16 +10,13 @@ from fastapi.testclient import TestClient
 from assistant.api import create_app
 from assistant.schemas import MAX_HISTORY_TURNS
 from assistant.security import Settings
-from assistant.service import Assistant
-from web_support import built_index
 
 BASE = "http://127.0.0.1"
 Q = "学生资助由哪个科室牵头？"
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    assistant = Assistant.open(index_dir=built_index(), build=False)
+def client(assistant, tmp_path_factory):
     app = create_app(assistant, Settings(data_dir=tmp_path_factory.mktemp("data")), ui=False)
     # raise_server_exceptions=False: a crash must show up as the status the client would see
     with TestClient(app, base_url=BASE, raise_server_exceptions=False) as c:

@@ -185,20 +185,10 @@ def test_gold_file_is_valid(corpus):
 
 
 @pytest.fixture(scope="module")
-def built_index(tmp_path_factory):
-    from assistant.store import IndexStore
-
-    root = tmp_path_factory.mktemp("eval-index")
-    report = IndexStore(root).build(progress=False)
-    assert report.records > 100 and not report.errors
-    return root
-
-
-@pytest.fixture(scope="module")
-def retriever(built_index):
+def retriever(shipped_index):
     from assistant.retrieval import open_retriever
 
-    return open_retriever(built_index)
+    return open_retriever(shipped_index)
 
 
 E2E_IDS = ["q117", "q145", "q001", "q038", "q180", "q194"]
@@ -233,10 +223,10 @@ def test_bm25_baseline_through_the_scorer(retriever):
     assert export[-1]["reference"] == REFUSAL_REFERENCE and export[-1]["reference_contexts"] == []
 
 
-def test_follow_up_replays_history_through_the_same_system(built_index):
+def test_follow_up_replays_history_through_the_same_system(shipped_index):
     from eval.systems import AssistantSystem
 
-    system = AssistantSystem(built_index)
+    system = AssistantSystem(shipped_index)
     seen = []
     real_ask = system.ask
 
@@ -255,9 +245,9 @@ def test_follow_up_replays_history_through_the_same_system(built_index):
     assert data["question"] and "_contexts" not in data and isinstance(contexts, list)
 
 
-def test_runner_cli_writes_answers_and_report(built_index, tmp_path, capsys):
+def test_runner_cli_writes_answers_and_report(shipped_index, tmp_path, capsys):
     out, rep = tmp_path / "runs", tmp_path / "rep"
-    assert run_main(["--systems", "bm25", "--kinds", "fact,out_of_scope", "--limit", "3", "--index", str(built_index),
+    assert run_main(["--systems", "bm25", "--kinds", "fact,out_of_scope", "--limit", "3", "--index", str(shipped_index),
                      "--out", str(out), "--report", str(rep), "--no-ragas"]) == 0
     printed = capsys.readouterr().out
     assert "bm25" in printed and "hit@5" in printed

