@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test eval bench index browser clean-index ragas
+.PHONY: install run test lint eval bench scale load index browser clean-index ragas
 
 # (Re)install only when the pinned requirements change: idempotent and quick when nothing did.
 $(STAMP): requirements.txt requirements-test.txt
@@ -25,7 +25,12 @@ index: install
 run: install
 	$(PY) app.py
 
-test: install browser
+# Static checks first (seconds), then the suite. CI runs exactly this target (.ci/run).
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+
+test: install browser lint
 	$(PY) -m pytest -q
 
 # ragas conflicts with the app's langchain pins: it lives in its own folder, used only by the evaluation.
@@ -43,6 +48,14 @@ eval: install ragas
 
 bench: install
 	$(PY) eval/bench.py
+
+# 1k/10k/100k-item corpora: build, index size, warm ask per kind, server RSS, HTTP throughput -> eval/scale.md
+scale: install
+	$(PY) eval/scale.py
+
+# answers/s and latency over HTTP with 1 and 8 clients, per answer-worker count
+load: install
+	$(PY) eval/load.py
 
 clean-index:
 	rm -rf index

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any
 
 from .models import Item, Plan
 
@@ -20,7 +21,7 @@ class Chunk:
     item_id: str
     part: int
     text: str
-    metadata: dict
+    metadata: dict[str, Any]
 
     @property
     def content_hash(self) -> str:
@@ -52,7 +53,7 @@ def item_body(item: Item) -> str:
     return body
 
 
-def item_metadata(plan: Plan, item: Item) -> dict:
+def item_metadata(plan: Plan, item: Item) -> dict[str, Any]:
     """Every item field as flat Chroma metadata (lists joined with 、)."""
     return {
         "item_id": item.id,

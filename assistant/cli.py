@@ -5,16 +5,17 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from .corpus import DEFAULT_CORPUS, load_corpus
 from .models import Item, Plan
 
 
-def _print_json(data) -> None:
+def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=None) + "\n")
 
 
-def item_json(plan: Plan, item: Item) -> dict:
+def item_json(plan: Plan, item: Item) -> dict[str, Any]:
     """The public JSON shape of one record (also used by the API)."""
     return {
         "id": item.id,
@@ -37,7 +38,7 @@ def item_json(plan: Plan, item: Item) -> dict:
     }
 
 
-def plan_json(plan: Plan) -> dict:
+def plan_json(plan: Plan) -> dict[str, Any]:
     return {
         "id": plan.id,
         "title": plan.title,
@@ -57,7 +58,7 @@ def plan_json(plan: Plan) -> dict:
     }
 
 
-def _load_plans(args) -> list[Plan]:
+def _load_plans(args: argparse.Namespace) -> list[Plan]:
     if getattr(args, "index", None):
         from .store import read_plans
 
@@ -68,7 +69,7 @@ def _load_plans(args) -> list[Plan]:
     return corpus.plans
 
 
-def cmd_plans(args) -> int:
+def cmd_plans(args: argparse.Namespace) -> int:
     plans = _load_plans(args)
     if args.json:
         _print_json([plan_json(p) for p in plans])
@@ -80,7 +81,7 @@ def cmd_plans(args) -> int:
     return 0
 
 
-def cmd_items(args) -> int:
+def cmd_items(args: argparse.Namespace) -> int:
     plans = _load_plans(args)
     if args.plan:
         plans = [p for p in plans if p.id == args.plan]
@@ -104,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m assistant", description="工作要点问答助手")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def source_args(p, with_index: bool = True):
+    def source_args(p: argparse.ArgumentParser, with_index: bool = True) -> None:
         p.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="folder of plan files (default: corpus/plans)")
         if with_index:
             p.add_argument("--index", type=Path, default=None, help="read records back from a built index folder")
@@ -123,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_later_commands(sub) -> None:
+def _add_later_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Commands over the index and the answerer, registered when those modules exist."""
     try:
         from . import cli_index  # noqa: F401
@@ -139,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        code: int = args.func(args)
+        return code
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

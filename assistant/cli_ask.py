@@ -1,12 +1,18 @@
 """`python -m assistant ask`: one question, or a JSONL batch with the model loaded once."""
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .service import Assistant
 
 
-def _has_surrogate(value) -> bool:
+def _has_surrogate(value: Any) -> bool:
     """A lone surrogate anywhere in a JSON value (text that cannot be encoded)."""
     stack = [value]
     while stack:
@@ -22,11 +28,12 @@ def _has_surrogate(value) -> bool:
     return False
 
 
-def _answer_line(assistant, row: dict) -> dict:
+def _answer_line(assistant: Assistant, row: dict[str, Any]) -> dict[str, Any]:
     from .service import QuestionError
 
     rid = row.get("id")
-    question, history, plan = row.get("question"), row.get("history"), row.get("plan")
+    question: Any = row.get("question")  # checked by Assistant.ask (QuestionError when not text)
+    history, plan = row.get("history"), row.get("plan")
     if history is not None and not isinstance(history, list):
         raise QuestionError("history must be a list")
     if plan is not None and not isinstance(plan, str):
@@ -37,7 +44,7 @@ def _answer_line(assistant, row: dict) -> dict:
     return {"id": rid, **answer.to_dict()}
 
 
-def batch_line(assistant, lineno: int, raw: bytes) -> dict:
+def batch_line(assistant: Assistant, lineno: int, raw: bytes) -> dict[str, Any]:
     """One JSONL input line → one output object: the answer, or an error naming the line (never raises)."""
     from .service import QuestionError
 
@@ -63,7 +70,7 @@ def batch_line(assistant, lineno: int, raw: bytes) -> dict:
         return {"id": rid, "line": lineno, "error": f"cannot answer this line ({exc.__class__.__name__})"}
 
 
-def answer_batch(assistant, lines, write) -> int:
+def answer_batch(assistant: Assistant, lines: Iterable[bytes], write: Callable[[str], object]) -> int:
     """Answer JSONL byte lines; `write` gets one JSON text per non-blank line, in order. Returns the count."""
     count = 0
     for lineno, raw in enumerate(lines, 1):
@@ -79,7 +86,7 @@ def _write(text: str) -> None:
     sys.stdout.buffer.flush()
 
 
-def cmd_ask(args) -> int:
+def cmd_ask(args: argparse.Namespace) -> int:
     from .service import Assistant, QuestionError
     from .store import IndexUnavailable
 
@@ -114,7 +121,7 @@ def cmd_ask(args) -> int:
     return 0
 
 
-def register(sub, common) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: Callable[[argparse.ArgumentParser], None]) -> None:
     p = sub.add_parser("ask", help="answer a question (or a JSONL batch) with citations")
     common(p)
     p.add_argument("question", nargs="?")

@@ -1,6 +1,7 @@
 """CLI commands over the index and the answerer: index, search, ask."""
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import time
@@ -11,7 +12,7 @@ from .corpus import DEFAULT_CORPUS
 from .store import DEFAULT_INDEX, IndexStore, IndexUnavailable
 
 
-def cmd_index(args) -> int:
+def cmd_index(args: argparse.Namespace) -> int:
     from .embeddings import get_embedder
 
     store = IndexStore(args.index, chroma_url=args.chroma_url)
@@ -41,7 +42,7 @@ def cmd_index(args) -> int:
     return 0
 
 
-def cmd_search(args) -> int:
+def cmd_search(args: argparse.Namespace) -> int:
     from .retrieval import Filters, open_retriever
 
     try:
@@ -66,8 +67,8 @@ def cmd_search(args) -> int:
     return 0
 
 
-def register(sub) -> None:
-    def common(p):
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--index", type=Path, default=DEFAULT_INDEX, help="index folder (default: index/)")
         p.add_argument("--chroma-url", default=None, help="use a `chroma run` server (or ASSISTANT_CHROMA_URL)")
         p.add_argument("--json", action="store_true", help="machine-readable output")

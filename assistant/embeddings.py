@@ -10,6 +10,7 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
@@ -40,7 +41,7 @@ class E5Embeddings(Embeddings):
         self._background = None  # a second handle (72 MB), loaded when a background thread first embeds
         self._background_lock = threading.Lock()
 
-    def _handle(self):
+    def _handle(self) -> tuple[Any, threading.Lock]:
         if not getattr(_lane, "background", False):
             return self._model, self._lock
         with self._background_lock:
@@ -55,17 +56,19 @@ class E5Embeddings(Embeddings):
             return []
         model, lock = self._handle()
         with lock:
-            return model.passage(list(texts)).tolist()
+            vectors: list[list[float]] = model.passage(list(texts)).tolist()
+            return vectors
 
     def embed_query(self, text: str) -> list[float]:
         model, lock = self._handle()
         with lock:
-            return model.query(text).tolist()
+            vector: list[float] = model.query(text).tolist()
+            return vector
 
     def token_count(self, text: str) -> int:
         model, lock = self._handle()
         with lock:
-            return model.token_count(text)
+            return int(model.token_count(text))
 
 
 class SentenceTransformerEmbeddings(Embeddings):

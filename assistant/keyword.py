@@ -6,6 +6,7 @@ import logging
 import re
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -41,7 +42,7 @@ def plan_terms(plans: list[Plan]) -> list[str]:
     return sorted(w for w in words if len(w) >= 2)
 
 
-def _jieba():
+def _jieba() -> Any:
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
@@ -75,7 +76,7 @@ def tokenize(text: str) -> list[str]:
 class KeywordIndex:
     """BM25 over one document per record; scores for every record at once (the corpus is small)."""
 
-    def __init__(self, ids: list[str], retriever, vocab: set[str], words: list[str]):
+    def __init__(self, ids: list[str], retriever: Any, vocab: set[str], words: list[str]) -> None:
         self.ids = ids
         self._retriever = retriever
         self._vocab = vocab

@@ -6,6 +6,7 @@ import io
 import os
 import stat
 from pathlib import Path
+from typing import Any, BinaryIO
 
 TEXT_SUFFIXES = {".txt", ".md", ".text", ".markdown"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | {".docx", ".pdf"}
@@ -44,12 +45,13 @@ def decode_bytes(data: bytes, name: str = "<bytes>") -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    gb_text: str | None
     try:
-        text = data.decode("gb18030")
+        gb_text = data.decode("gb18030")
     except UnicodeDecodeError:
-        text = None
-    if text is not None and _looks_chinese(text):
-        return text
+        gb_text = None
+    if gb_text is not None and _looks_chinese(gb_text):
+        return gb_text
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
@@ -67,7 +69,7 @@ def _looks_chinese(text: str) -> bool:
     return cjk >= 2 and controls <= len(text) // 100
 
 
-def read_docx(path: Path, stream=None) -> str:
+def read_docx(path: Path, stream: BinaryIO | None = None) -> str:
     """Paragraphs and table rows of a .docx, in document order, one per line."""
     import docx  # python-docx
     from docx.document import Document as _Document
@@ -89,7 +91,7 @@ def read_docx(path: Path, stream=None) -> str:
     return "\n".join(lines)
 
 
-def _table_lines(table) -> list[str]:
+def _table_lines(table: Any) -> list[str]:
     """A plan table (序号|任务|牵头单位|责任单位) becomes item lines with unit labels."""
     rows = [[cell.text.strip() for cell in row.cells] for row in table.rows]
     if not rows:
@@ -120,7 +122,7 @@ def _table_lines(table) -> list[str]:
     return out
 
 
-def read_pdf(path: Path, stream=None) -> str:
+def read_pdf(path: Path, stream: BinaryIO | None = None) -> str:
     """The text layer of a PDF, page after page."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError

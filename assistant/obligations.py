@@ -12,6 +12,8 @@ The cue lists below are general vocabulary of education plans; none is copied fr
 """
 from __future__ import annotations
 
+from typing import Any
+
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -88,7 +90,7 @@ class Target:
     value: str
     phrase: str
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """JSON form."""
         return {"value": self.value, "phrase": self.phrase}
 
@@ -127,7 +129,7 @@ class Obligation:
         """Whether this obligation applies to a school of type `party` (any school when empty)."""
         return not party or party == SCHOOLS or SCHOOLS in self.parties or party in self.parties
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """JSON form (the API's record)."""
         return {"plan_id": self.plan_id, "plan": self.plan_title, "item_id": self.item_id,
                 "item": self.number, "item_title": self.item_title, "action": self.action,

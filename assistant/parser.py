@@ -374,7 +374,7 @@ def validate(plan: Plan) -> list[str]:
     prev = 0
     seen: set[str] = set()
     for item in numbered:
-        n = int(item.number)
+        n = int(item.number or 0)  # numbered_items all have a number
         if item.number in seen:
             out.append(f"item {n}: duplicate number")
         elif n == 1 and prev > 0:
@@ -384,7 +384,7 @@ def validate(plan: Plan) -> list[str]:
         elif n > prev + 1:
             missing = ", ".join(str(k) for k in range(prev + 1, n))
             out.append(f"numbering gap: item(s) {missing} missing before item {n}")
-        seen.add(item.number)
+        seen.add(item.number or "")
         prev = n
         body = item.text[len(item.title):].strip("。 \n")
         if not body and not (item.problem or item.goals or item.measures):

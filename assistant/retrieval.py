@@ -4,6 +4,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .models import Item, Plan
 from .scope import Scope, resolve_scope
@@ -23,17 +24,17 @@ class Hit:
     plan: Plan
     item: Item
     score: float
-    signals: dict = field(default_factory=dict)  # {"dense": {"rank", "score"}, "bm25": {...}, "exact": "..."}
+    signals: dict[str, Any] = field(default_factory=dict)  # {"dense": {"rank", "score"}, "bm25": {...}, "exact": "..."}
 
     @property
     def dense_score(self) -> float:
-        return self.signals.get("dense", {}).get("score", 0.0)
+        return float(self.signals.get("dense", {}).get("score", 0.0))
 
     @property
     def bm25_score(self) -> float:
-        return self.signals.get("bm25", {}).get("score", 0.0)
+        return float(self.signals.get("bm25", {}).get("score", 0.0))
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"plan": self.plan.title, "plan_id": self.plan.id, "item": self.item.number,
                 "id": self.item.id, "title": self.item.title, "score": round(self.score, 6),
                 "signals": self.signals}
@@ -62,8 +63,8 @@ class Filters:
             return False
         return True
 
-    def chroma_where(self) -> dict | None:
-        clauses = []
+    def chroma_where(self) -> dict[str, Any] | None:
+        clauses: list[dict[str, Any]] = []
         if self.plan_ids is not None:
             clauses.append({"plan_id": {"$in": list(self.plan_ids) or ["-"]}})
         if self.year is not None:
@@ -81,7 +82,7 @@ class Retriever:
     Reloads by itself when a new build becomes current.
     """
 
-    def __init__(self, store: IndexStore, embedder=None):
+    def __init__(self, store: IndexStore, embedder: Any = None) -> None:
         from .embeddings import get_embedder
 
         self.store = store
@@ -177,9 +178,9 @@ class Retriever:
         ranked_dense = _ranks(dense, self.records, filters)
         ranked_bm25 = _ranks(lexical, self.records, filters)
         fused: dict[str, float] = {}
-        for rid, (rank, score) in ranked_dense.items():
+        for rid, (rank, _score) in ranked_dense.items():
             fused[rid] = fused.get(rid, 0.0) + DENSE_WEIGHT / (RRF_K + rank)
-        for rid, (rank, score) in ranked_bm25.items():
+        for rid, (rank, _score) in ranked_bm25.items():
             fused[rid] = fused.get(rid, 0.0) + BM25_WEIGHT / (RRF_K + rank)
         if mode == "dense":
             fused = {rid: s for rid, (_, s) in ranked_dense.items()}
@@ -198,19 +199,20 @@ class Retriever:
         ordered = sorted(hits.values(), key=lambda h: ("exact" not in h.signals, -h.score, h.item.seq))
         return ordered[:k]
 
-    def as_langchain_retriever(self, k: int = 5, mode: str = "hybrid"):
+    def as_langchain_retriever(self, k: int = 5, mode: str = "hybrid") -> Any:
         """This index as a LangChain BaseRetriever (assistant.langchain_adapters.ItemRetriever)."""
         from .langchain_adapters import ItemRetriever
 
         return ItemRetriever(index=self, k=k, mode=mode)
 
 
-def _ranks(scores: dict[str, float], records: dict, filters: Filters) -> dict[str, tuple[int, float]]:
+def _ranks(scores: dict[str, float], records: dict[str, tuple[Plan, Item]], filters: Filters) -> dict[str, tuple[int, float]]:
     allowed = [(rid, s) for rid, s in scores.items() if rid in records and filters.allows(*records[rid])]
     allowed.sort(key=lambda x: -x[1])
     return {rid: (rank, s) for rank, (rid, s) in enumerate(allowed, start=1)}
 
 
-def open_retriever(index_dir: Path | str | None = None, chroma_url: str | None = None, embedder=None) -> Retriever:
+def open_retriever(index_dir: Path | str | None = None, chroma_url: str | None = None,
+                   embedder: Any = None) -> Retriever:
     """A Retriever over the current build of an index folder."""
     return Retriever(IndexStore(index_dir, chroma_url=chroma_url), embedder=embedder)

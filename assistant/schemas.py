@@ -93,7 +93,7 @@ class AskRequest(BaseModel):
         default_factory=list, max_length=MAX_HISTORY_TURNS,
         description=f"earlier turns, oldest first (at most {MAX_HISTORY_TURNS}, each question ≤ 500 characters)")
 
-    def history_for_engine(self) -> list:
+    def history_for_engine(self) -> list[Any]:
         """Turns as the engine takes them: strings, or dicts holding only what the client sent."""
         return [t if isinstance(t, str) else t.model_dump(exclude_unset=True) for t in self.history]
 

@@ -68,7 +68,7 @@ def gazetteer() -> tuple[frozenset[str], frozenset[str]]:
     try:
         # Read the data file without importing cpca (its import builds a matcher we do not need).
         path = metadata.distribution("cpca").locate_file("cpca/resources/adcodes.csv")
-        text = open(path, encoding="utf-8").read()
+        text = open(str(path), encoding="utf-8").read()
     except (metadata.PackageNotFoundError, OSError):
         return frozenset(), frozenset()
     for row in csv.DictReader(text.splitlines()):
@@ -102,9 +102,9 @@ def _mentioned_unknown_place(question: str, known: set[str]) -> str | None:
         if name in question and name not in known and not any(name in k or k in name for k in known):
             return name
     # "某某2021年…" / "某某教育局": a place-like word the gazetteer may not list
-    m = re.search(r"([\u4e00-\u9fff]{2,4}?)(?:市|县|区)?(?:教育局|教体局|教育和体育局|(?=(?:19|20)\d{2}))", question)
-    if m and m.group(1) not in known and not any(m.group(1) in k for k in known):
-        word = m.group(1)
+    named = re.search(r"([\u4e00-\u9fff]{2,4}?)(?:市|县|区)?(?:教育局|教体局|教育和体育局|(?=(?:19|20)\d{2}))", question)
+    if named and named.group(1) not in known and not any(named.group(1) in k for k in known):
+        word = named.group(1)
         if word in short_cities or f"{word}市" in full or f"{word}县" in full or f"{word}区" in full:
             return word
     return None

@@ -5,10 +5,14 @@ import re
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .engine.contract import (HEADER_LABEL, HEADER_SUFFIX, MARKER_RE, Answer, Citation,  # noqa: F401
                               CitationError, Kind, header_citation, marker, verify_citations)
 from .models import Item, Plan
+
+if TYPE_CHECKING:
+    from .retrieval import Retriever
 
 MAX_QUESTION_CHARS = 500
 
@@ -20,7 +24,7 @@ class QuestionError(ValueError):
 class Assistant:
     """Answers questions over the indexed plans; one instance serves many questions (warm)."""
 
-    def __init__(self, retriever):
+    def __init__(self, retriever: Retriever) -> None:
         from .engine import Engine
 
         self.retriever = retriever
@@ -29,7 +33,8 @@ class Assistant:
 
     @classmethod
     def open(cls, index_dir: Path | str | None = None, corpus_dir: Path | str | None = None,
-             chroma_url: str | None = None, embedder=None, build: bool = False, progress: bool = False) -> "Assistant":
+             chroma_url: str | None = None, embedder: Any = None, build: bool = False,
+             progress: bool = False) -> Assistant:
         """Open the index (building or updating it first when `build` and it is missing or stale)."""
         from .embeddings import get_embedder
         from .retrieval import Retriever
@@ -61,7 +66,7 @@ class Assistant:
         self.retriever.refresh()
         return self.retriever.records.get(item_id)
 
-    def ask(self, question: str, history: list | None = None, plan: str | None = None) -> Answer:
+    def ask(self, question: str, history: list[Any] | None = None, plan: str | None = None) -> Answer:
         """Answer one question; `history` holds earlier turns (question strings or answer dicts)."""
         started = time.perf_counter()
         if not isinstance(question, str):
@@ -80,7 +85,7 @@ class Assistant:
         answer.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 2)
         return answer
 
-    def _context(self, history: list) -> dict:
+    def _context(self, history: list[Any]) -> dict[str, Any]:
         """What the latest earlier turn was about (its answer's `context`, plus its question).
 
         A turn given as a plain question string is answered again to learn it; only the last
@@ -90,7 +95,7 @@ class Assistant:
         bare = [n for n, t in enumerate(turns) if not (isinstance(t, dict) and isinstance(t.get("answer"), dict)
                                                        and isinstance(t["answer"].get("context"), dict))]
         replay = set(bare[-tuning.max_replayed_turns:])
-        context: dict = {}
+        context: dict[str, Any] = {}
         for n, turn in enumerate(turns):
             if isinstance(turn, str):
                 turn = {"question": turn}
@@ -115,9 +120,9 @@ def _clean(text: str) -> str:
     return re.sub(r"\s+", " ", text.replace("\x00", "")).strip()
 
 
-def _valid_context(ctx: dict, retriever) -> dict:
+def _valid_context(ctx: dict[str, Any], retriever: Retriever) -> dict[str, Any]:
     """Only context values that name what the index holds; never anything else (it reaches filters)."""
-    out: dict = {}
+    out: dict[str, Any] = {}
     plan_id, item_id = ctx.get("plan_id"), ctx.get("item_id")
     if isinstance(plan_id, str) and retriever.plan(plan_id) is not None:
         out["plan_id"] = plan_id

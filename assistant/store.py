@@ -23,14 +23,16 @@ import sqlite3
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from .chunks import Chunk, chunk_plans
 from .corpus import load_corpus
 from .keyword import KeywordIndex, plan_terms
-from .models import Plan
+from .models import Item, Plan
 
 DEFAULT_INDEX = Path(__file__).resolve().parent.parent / "index"
 EMBED_BATCH = 16
@@ -81,11 +83,11 @@ class BuildReport:
     unchanged: bool = False
     orphans_removed: list[str] = field(default_factory=list)  # Chroma segment folders no collection owns
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _write_json_atomic(path: Path, data) -> None:
+def _write_json_atomic(path: Path, data: Any) -> None:
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
     with open(tmp, "rb") as fh:
@@ -93,7 +95,7 @@ def _write_json_atomic(path: Path, data) -> None:
     os.replace(tmp, path)
 
 
-def chroma_client(root: Path, chroma_url: str | None = None):
+def chroma_client(root: Path, chroma_url: str | None = None) -> Any:
     """An embedded Chroma under `root/chroma`, or an HttpClient for a `chroma run` server."""
     import chromadb
     from chromadb.config import Settings
@@ -114,13 +116,13 @@ class IndexStore:
     def __init__(self, root: Path | str | None = None, chroma_url: str | None = None):
         self.root = Path(root) if root else DEFAULT_INDEX
         self.chroma_url = chroma_url or os.environ.get("ASSISTANT_CHROMA_URL") or None
-        self._client = None
+        self._client: Any = None
         # Collections are named per index folder, so several indexes can share one Chroma server.
         self.prefix = "items_" + hashlib.sha1(str(self.root.resolve()).encode()).hexdigest()[:8] + "_"
 
     # ---- reading -------------------------------------------------------------------------
     @property
-    def client(self):
+    def client(self) -> Any:
         if self._client is None:
             self._client = chroma_client(self.root, self.chroma_url)
         return self._client
@@ -148,7 +150,7 @@ class IndexStore:
         manifest = manifest or self.require()
         return KeywordIndex.load(self.build_dir(manifest) / "keyword")
 
-    def collection(self, manifest: Manifest | None = None):
+    def collection(self, manifest: Manifest | None = None) -> Any:
         manifest = manifest or self.require()
         return self.client.get_collection(manifest.collection, embedding_function=None)
 
@@ -173,8 +175,8 @@ class IndexStore:
         return sources != manifest.sources
 
     # ---- building ------------------------------------------------------------------------
-    def build(self, corpus_dir: Path | str | None = None, embedder=None, rebuild: bool = False,
-              progress: bool | None = None, log=None) -> BuildReport:
+    def build(self, corpus_dir: Path | str | None = None, embedder: Any = None, rebuild: bool = False,
+              progress: bool | None = None, log: Callable[[str], object] | None = None) -> BuildReport:
         """Parse the corpus and bring the index up to date; returns what was done."""
         from .corpus import DEFAULT_CORPUS
         from .embeddings import get_embedder
@@ -202,6 +204,7 @@ class IndexStore:
                     report.kept_from_previous.append(old.source)
         sources = source_hashes(folder)
         for name in report.kept_from_previous:
+            assert previous is not None  # kept_from_previous names files of the previous build
             sources[name] = previous.sources.get(name, sources.get(name, ""))
         if not plans:
             raise IndexUnavailable(f"no readable plan files in {folder}" + (f": {'; '.join(report.errors)}" if report.errors else ""))
@@ -238,7 +241,7 @@ class IndexStore:
                 reusable = {cid: h for cid, h in previous.chunks.items() if hashes.get(cid) == h}
             to_copy = [c for c in chunks if c.id in reusable]
             to_embed = [c for c in chunks if c.id not in reusable]
-            if to_copy:
+            if to_copy and previous is not None:
                 self._copy_vectors(previous.collection, new, to_copy)
             report.reused = len(to_copy)
             report.removed = len(set(previous.chunks) - set(hashes)) if previous is not None else 0
@@ -285,7 +288,7 @@ class IndexStore:
         except Exception:
             return False
 
-    def _copy_vectors(self, old_name: str, new, chunks: list[Chunk]) -> None:
+    def _copy_vectors(self, old_name: str, new: Any, chunks: list[Chunk]) -> None:
         old = self.client.get_collection(old_name, embedding_function=None)
         for start in range(0, len(chunks), 256):
             batch = chunks[start:start + 256]
@@ -297,7 +300,7 @@ class IndexStore:
             new.add(ids=[c.id for c in batch], embeddings=[list(map(float, vectors[c.id])) for c in batch],
                     documents=[c.text for c in batch], metadatas=[c.metadata for c in batch])
 
-    def _embed_into(self, collection, chunks: list[Chunk], embedder, progress: bool | None) -> None:
+    def _embed_into(self, collection: Any, chunks: list[Chunk], embedder: Any, progress: bool | None) -> None:
         if not chunks:
             return
         report = progress if callable(progress) else None  # a callback (done, total), e.g. the upload panel's bar
@@ -391,7 +394,7 @@ def _chunk_hash(embedder_name: str, chunk: Chunk) -> str:
     return hashlib.sha256(f"{embedder_name}\n{chunk.text}\n{meta}".encode("utf-8")).hexdigest()
 
 
-def _keyword_text(plan: Plan, item) -> str:
+def _keyword_text(plan: Plan, item: Item) -> str:
     units = "、".join(item.lead_units + item.responsible_units)
     return f"{plan.title} {' '.join(item.section)} {item.title} {item.text} {units}"
 

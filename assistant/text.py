@@ -1,6 +1,8 @@
 """Small pure helpers over Chinese plan text: sentences, keywords, coverage, quotes."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import re
 
 
@@ -28,7 +30,7 @@ def clauses(sentence: str) -> list[str]:
     return [c.strip() for c in _CLAUSE_RE.findall(sentence) if c.strip()]
 
 
-def coverage(words: list[str], text: str, weight=None) -> float:
+def coverage(words: list[str], text: str, weight: Callable[[str], float] | None = None) -> float:
     """Share of topic words found in a text (0..1); `weight(word)` defaults to the word's length."""
     if not words:
         return 0.0
@@ -49,7 +51,7 @@ def _contains(text: str, word: str) -> bool:
 
 
 def best_sentences(text: str, words: list[str], want_number: bool = False, want_time: bool = False,
-                   limit: int = 2, weight=None) -> list[str]:
+                   limit: int = 2, weight: Callable[[str], float] | None = None) -> list[str]:
     """The sentences of a text that carry the asked-for fact (text order kept)."""
     weight = weight or (lambda w: min(len(w), 4))
     cands = sentences(text)

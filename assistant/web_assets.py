@@ -105,7 +105,7 @@ HEAD = HEAD_STYLE + """<script>
     var m = (a.getAttribute('title') || '').match(/〔[^〔〕]+〕/);
     return m ? m[0] : '〔' + a.textContent + '〕';
   }
-  function titleOf(a) { return (a.getAttribute('title') || '').replace(/^〔[^〔〕]+〕\s*/, ''); }
+  function titleOf(a) { return (a.getAttribute('title') || '').replace(/^〔[^〔〕]+〕\\s*/, ''); }
   function cleanText(node) {
     var copy = node.cloneNode(true);
     copy.querySelectorAll('.answer-tools, button, .copy-src').forEach(function (n) { n.remove(); });

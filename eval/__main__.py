@@ -53,7 +53,7 @@ def error_row(gold: dict, exc: BaseException | str) -> dict:
 def run_system(system, gold_rows: list[dict], progress=None) -> tuple[list[dict], list[list[str]]]:
     """Answers (id first, then the contract fields) and context texts for each gold question."""
     answers, contexts = [], []
-    for n, gold in enumerate(gold_rows, start=1):
+    for gold in gold_rows:
         try:
             data, ctx = ask_with_history(system, gold)
             answers.append({"id": gold["id"], **data})

@@ -148,7 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--weights", nargs="?", const="default", default=None,
                         help="RRF weight sweep; optional pairs 'dense:bm25,...' (default: a built-in grid)")
     args = parser.parse_args(argv)
-    log = (lambda m: print(m, file=sys.stderr, flush=True))
+    def log(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
 
     from assistant import retrieval
     from assistant.retrieval import open_retriever
