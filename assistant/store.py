@@ -36,6 +36,7 @@ from .models import Item, Plan
 
 DEFAULT_INDEX = Path(__file__).resolve().parent.parent / "index"
 EMBED_BATCH = 16
+ADD_BATCH = 512  # chunks written to Chroma per call
 FORMAT_VERSION = 1
 _SEGMENT_DIR_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -311,12 +312,21 @@ class IndexStore:
             from tqdm import tqdm
 
             bar = tqdm(total=len(chunks), unit="chunk", desc="embedding", file=sys.stderr, dynamic_ncols=True)
+        pending: list[tuple[Chunk, list[float]]] = []
+
+        def flush() -> None:
+            collection.add(ids=[c.id for c, _ in pending], embeddings=[v for _, v in pending],
+                           documents=[c.text for c, _ in pending], metadatas=[c.metadata for c, _ in pending])
+            pending.clear()
+
         try:
             for start in range(0, len(chunks), EMBED_BATCH):
                 batch = chunks[start:start + EMBED_BATCH]
                 vectors = embedder.embed_documents([c.text for c in batch])
-                collection.add(ids=[c.id for c in batch], embeddings=vectors,
-                               documents=[c.text for c in batch], metadatas=[c.metadata for c in batch])
+                pending.extend(zip(batch, vectors))
+                # Chroma pays per call: writing hundreds of chunks at once keeps a large build's writes short.
+                if len(pending) >= ADD_BATCH or start + EMBED_BATCH >= len(chunks):
+                    flush()
                 if bar is not None:
                     bar.update(len(batch))
                 if report is not None:
