@@ -186,7 +186,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--profile", type=int, default=None, help="profile the asks at this size (pyinstrument)")
     p.add_argument("--out", type=Path, default=ROOT / "eval" / "scale.md")
     p.add_argument("--keep", type=Path, default=None, help="work folder to keep (default: a temp folder, removed)")
+    p.add_argument("--merge", type=Path, nargs="+", default=None,
+                   help="only render the rows.json files of earlier runs (sizes measured in separate runs)")
     args = p.parse_args(argv)
+    if args.merge:
+        merged = sorted((r for path in args.merge for r in json.loads(path.read_text(encoding="utf-8"))),
+                        key=lambda r: r["size"])
+        text = render(merged, args)
+        print(text)
+        args.out.write_text(text, encoding="utf-8")
+        return 0
 
     from assistant.store import IndexStore
 
