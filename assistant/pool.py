@@ -16,6 +16,7 @@ import multiprocessing
 import os
 import sys
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -65,9 +66,22 @@ def _open_worker(index_dir: str | None, chroma_url: str | None, embedder_spec: s
     global _worker
     from .embeddings import get_embedder
 
+    _exit_with_parent()
     single_threaded_math()
     _worker = Assistant.open(index_dir=index_dir, chroma_url=chroma_url, embedder=get_embedder(embedder_spec),
                              build=False)
+
+
+def _exit_with_parent() -> None:
+    """End this worker when the server that started it is gone (killed with SIGKILL, it cannot say so)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(2)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _ask(question: str, history: list[Any] | None, plan: str | None) -> Answer:
