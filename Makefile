@@ -41,9 +41,11 @@ $(RAGAS_SITE)/.stamp: eval/requirements-ragas.txt
 
 ragas: install $(RAGAS_SITE)/.stamp
 
+# LLM=openai:<model>@<base_url> (or gguf:/path/model.gguf) adds generative vs extractive on the same gold set
 eval: install ragas
 	$(PY) -m eval
 	$(PY) -m eval.generality
+	$(if $(LLM),$(PY) -m eval.generative_eval --llm '$(LLM)')
 	$(PY) -m eval.obligations_eval
 
 bench: install

@@ -170,7 +170,8 @@ class Generation:
         citations = [VerifiedCitation(**vars(c), verified=True) for c in base.citations]
         self.answer = GenerativeAnswer(**{**vars(base), "citations": citations}, mode="extractive", fallback=fallback,
                                        fallback_reason=reason,
-                                       generation={"model": self.owner.model_name, "removed": removed or []})
+                                       generation={"model": self.owner.model_name, "removed": removed or [],
+                                                   "sentences": len(removed or [])})
         yield base.answer
 
 
