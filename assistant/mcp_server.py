@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -103,7 +104,8 @@ def build_server(assistant: Assistant) -> Any:
             answer = assistant.ask(question, history=list(history or []), plan=plan).to_dict()
         except QuestionError as exc:
             raise ToolError(str(exc)) from exc
-        return {k: answer[k] for k in ("question", "answer", "supported", "kind", "citations", "context")}
+        keys = ("question", "answer", "supported", "kind", "citations", "context", "mode", "fallback")
+        return {k: answer[k] for k in keys if k in answer}  # mode/fallback: only with --llm
 
     return server
 
@@ -138,10 +140,18 @@ def cmd_mcp(args: argparse.Namespace) -> int:
     try:
         if args.http:
             settings.check()  # before the index is opened: a refused configuration fails fast
+        llm = None
+        if args.llm:  # a model phrases the answers; every sentence is verified (generative.py)
+            from .generative import GenerativeAssistant, chat_model
+
+            llm = chat_model(args.llm)
         # stdout is the stdio transport's channel: anything a library prints while loading goes to stderr
         with contextlib.redirect_stdout(sys.stderr):
-            assistant = Assistant.open(args.index, corpus_dir=args.corpus, build=args.build, progress=args.build)
-    except (ConfigError, IndexUnavailable) as exc:
+            assistant: Any = Assistant.open(args.index, corpus_dir=args.corpus, build=args.build,
+                                            progress=args.build)
+        if llm is not None:
+            assistant = GenerativeAssistant(assistant, *llm)
+    except (ConfigError, IndexUnavailable, ValueError, ImportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     server = build_server(assistant)
@@ -168,6 +178,8 @@ def register(sub: Any) -> None:
     p.add_argument("--index", type=Path, default=DEFAULT_INDEX, help="index folder (default: index/)")
     p.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="plan files, read only with --build")
     p.add_argument("--build", action="store_true", help="build or update the index first when it is stale")
+    p.add_argument("--llm", default=os.environ.get("ASSISTANT_LLM") or None,
+                   help="generative mode for the ask tool: openai:<model>@<base_url> or gguf:/path/model.gguf")
     p.set_defaults(func=cmd_mcp)
 
 

@@ -131,3 +131,9 @@ def test_refuses_an_exposed_http_server_without_credentials(built_index):
                           "--index", str(built_index[0])], cwd=ROOT, env=_env(), capture_output=True, text=True,
                          timeout=120)
     assert run.returncode == 2 and "refusing to listen on 0.0.0.0 without authentication" in run.stderr
+
+
+def test_a_bad_llm_spec_is_refused_before_the_index_is_opened(built_index):
+    run = subprocess.run([sys.executable, "-m", "assistant", "mcp", "--llm", "qwen", "--index", str(built_index[0])],
+                         cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and "--llm must be openai:<model>@<base_url> or gguf:" in run.stderr
