@@ -20,7 +20,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import gradio as gr  # noqa: E402
 
-from .web_assets import HEAD, I18N  # noqa: E402
+from .web_assets import HEAD, I18N, EarlyLocale  # noqa: E402
 from .web_chat import SEND_LABEL, ChatUI, feedback_record, record_feedback  # noqa: E402,F401
 from .web_plans import build_plans_tab  # noqa: E402
 from .web_principal import build_principal_tab  # noqa: E402
@@ -37,6 +37,13 @@ THEME = gr.themes.Default(font=[gr.themes.Font("system-ui"), "PingFang SC", "Not
     button_cancel_background_fill="#b91c1c", button_cancel_background_fill_dark="#b91c1c",
     button_cancel_background_fill_hover="#991b1b", button_cancel_background_fill_hover_dark="#991b1b")
 ACTION_JS = "(action, turns, state) => [window.__assistantAction || action, turns, state]"
+# The question box is emptied in the page the moment a question is sent, so that whatever is typed
+# while the answer streams stays in the box (the server never writes it).
+ASK_JS = """(...args) => {
+  const box = document.querySelector('#question textarea');
+  if (box && args[0] && box.value === args[0]) { box.value = ''; box.dispatchEvent(new Event('input', {bubbles: true})); }
+  return args;
+}"""
 
 
 def _export_dir(max_age: float = 3600) -> Path:
@@ -142,7 +149,7 @@ def build_ui(assistant, data_dir: Path) -> gr.Blocks:
         ask_in = [c["question"], c["chatbot"], c["turns"], c["plan"], c["conv"], c["owner"], c["fresh"]]
         ask_out = [c["question"], c["chatbot"], c["turns"], c["conv"], c["fresh"], c["send"], c["state_note"]]
         asked = gr.on([c["send"].click, c["question"].submit], ui.respond, ask_in, ask_out, api_name="ask",
-                      trigger_mode="once")
+                      trigger_mode="once", js=ASK_JS)
         after = [ui.scope_chip, [c["plan"], c["turns"], c["fresh"]], scope_out]
         history_out = [c["history"]]
         asked.then(*after).then(ui.history, [c["owner"], c["conv"]], history_out).then(
@@ -185,6 +192,7 @@ def build_ui(assistant, data_dir: Path) -> gr.Blocks:
 
 def mount_ui(app, assistant, settings) -> None:
     """Mount the UI at `/` of the FastAPI app; Gradio's login page guards it when credentials are set."""
+    app.add_middleware(EarlyLocale)
     blocks = build_ui(assistant, settings.data_dir)
     blocks.queue(default_concurrency_limit=4)
     auth = settings.login_ok if settings.auth_required else None

@@ -34,8 +34,9 @@ button[role="tab"].selected, button[role="tab"][aria-selected="true"] { color:#9
 .item-detail dd { margin:0; }
 .item-detail .detail-text { white-space:pre-wrap; line-height:1.7; }
 .detail-bar { display:flex; justify-content:flex-end; gap:14px; font-size:0.85em; }
-mark { background:#fde68a; color:#1f2937; padding:0 1px; }
-.dark mark { background:#facc15; color:#111827; }
+/* the highlight keeps dark text on yellow in both modes (Gradio's dark prose would make the text light) */
+mark, .dark mark, .item-detail mark, .browse-table mark { background:#fde68a !important; color:#1f2937 !important;
+  padding:0 1px; }
 .scope-line { display:flex; flex-wrap:wrap; gap:6px; font-size:0.9em; }
 .scope-chip { padding:2px 10px; border-radius:999px; border:1px solid var(--border-color-primary);
   background:var(--background-fill-secondary); }
@@ -54,6 +55,10 @@ mark { background:#fde68a; color:#1f2937; padding:0 1px; }
 #question-state { font-size:0.85em; color:#374151; min-height:1.2em; }
 @media (max-width: 700px) {
   .gradio-container { padding:0 6px !important; }
+  /* every pixel of a phone's width for the content: Gradio pads the page by 32 px a side */
+  .gradio-container .main, .gradio-container .main > .wrap { padding-left:2px !important; padding-right:2px !important;
+    margin-left:0 !important; margin-right:0 !important; }
+  #browse-table .html-container, #item-detail .html-container, #browse-detail .html-container { padding:0 !important; }
   #chat-row { flex-direction:column; }
   #history-col { order:2; }
   /* the cited item opens as a bottom sheet over the chat, in the viewport */
@@ -74,13 +79,47 @@ mark { background:#fde68a; color:#1f2937; padding:0 1px; }
 # container classes, and the prefixed light rules would then outrank every `.dark` rule.
 HEAD_STYLE = "<style>" + CSS + "</style>"
 
+# Gradio picks its strings from the browser's language when it starts, before `head` is added to the
+# page; this runs first (EarlyLocale puts it at the top of the page's <head>): the UI is Chinese only.
+LOCALE_SCRIPT = """<script>try {
+  Object.defineProperty(navigator, 'language', {get: function () { return 'zh-CN'; }});
+  Object.defineProperty(navigator, 'languages', {get: function () { return ['zh-CN', 'zh']; }});
+} catch (e) {}</script>"""
+
+
+class EarlyLocale:
+    """ASGI middleware: the UI page (GET /) gets LOCALE_SCRIPT as the first thing in its <head>."""
+
+    def __init__(self, app, path: str = "/"):
+        self.app, self.path = app, path
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "GET" or scope["path"] != self.path:
+            return await self.app(scope, receive, send)
+        start: dict = {}
+        chunks: list[bytes] = []
+
+        async def sending(message):
+            if message["type"] == "http.response.start":
+                headers = dict(message.get("headers") or [])
+                if not headers.get(b"content-type", b"").startswith(b"text/html"):
+                    return await send(message)
+                start.update(message)
+                return
+            if not start:
+                return await send(message)
+            chunks.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            body = b"".join(chunks).replace(b"<head>", b"<head>" + LOCALE_SCRIPT.encode("utf-8"), 1)
+            headers = [(k, v) for k, v in start.get("headers") or [] if k.lower() != b"content-length"]
+            await send({**start, "headers": headers + [(b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+        return await self.app(scope, receive, sending)
+
+
 HEAD = HEAD_STYLE + """<script>
 (function () {
-  // Gradio picks its strings from the browser language; this UI is Chinese only.
-  try {
-    Object.defineProperty(navigator, 'language', {get: function () { return 'zh-CN'; }});
-    Object.defineProperty(navigator, 'languages', {get: function () { return ['zh-CN', 'zh']; }});
-  } catch (e) {}
   function send(action) {
     window.__assistantAction = action;
     var box = document.querySelector('#ui-action textarea, #ui-action input');
@@ -160,7 +199,9 @@ HEAD = HEAD_STYLE + """<script>
     });
   }
   var relabelTimer = null;
-  new MutationObserver(function () { clearTimeout(relabelTimer); relabelTimer = setTimeout(relabel, 80); })
+  new MutationObserver(function () {  // throttled, not debounced: a busy page still gets relabelled
+    if (!relabelTimer) { relabelTimer = setTimeout(function () { relabelTimer = null; relabel(); }, 100); }
+  })
     .observe(document.documentElement, {subtree: true, childList: true, characterData: true});
   // An opened item is scrolled into view (below the table on a narrow screen, next to it on a wide one).
   new MutationObserver(function (records) {
@@ -188,8 +229,7 @@ HEAD = HEAD_STYLE + """<script>
 # Gradio's own strings the zh-CN bundle lacks (kept Chinese whatever the browser language).
 I18N = {
     "zh-CN": {
-        "chatbot": {"copy_message": "复制", "copied_message": "已复制", "complete": "完成", "clear": "清空对话",
-                    "like": "有帮助", "dislike": "没帮助", "retry": "重试", "undo": "撤销", "edit": "编辑"},
+        "chatbot": {"copy_message": "复制", "copied_message": "已复制", "complete": "完成"},
         "common": {"error": "出错", "clear": "清除", "submit": "提交", "settings": "设置", "loading": "加载中"},
         "dataframe": {"search": "搜索"},
         "upload_text": {"click_to_upload": "点击上传", "drop_file": "将文件拖放到此处"},

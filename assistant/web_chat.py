@@ -8,6 +8,7 @@ answer (a changed vote replaces its line).
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 import uuid
@@ -24,7 +25,7 @@ from .service import QuestionError, marker
 from .web_render import (EMPTY_DETAIL, answer_tools_html, browse_rows, browse_table_html, item_detail_html,
                          override_note, render_answer, scope_chip_html, sort_rows, stream_prefixes)
 
-STREAM_DELAY = 0.03  # seconds between streamed clauses
+STREAM_DELAY = float(os.environ.get("ASSISTANT_STREAM_DELAY", "0.03"))  # seconds between streamed clauses
 BUSY_LABEL, SEND_LABEL = "回答中…", "发送"
 BUSY_NOTE = "正在回答。可以继续输入，内容会保留；回答完成后再发送。"
 _feedback_lock = threading.Lock()
@@ -136,7 +137,9 @@ class ChatUI:
             return
         busy = gr.update(value=BUSY_LABEL, interactive=False)
         messages.append({"role": "user", "content": escape(question)})
-        yield "", messages, turns, conv_id, fresh, busy, BUSY_NOTE
+        # The page clears the box as the question is sent (ASK_JS); clearing it from here would race
+        # with what the user types next, so the box is never written while the answer streams.
+        yield gr.skip(), messages, turns, conv_id, fresh, busy, BUSY_NOTE
         history = [] if fresh else [{"question": t["question"], "answer": t["answer"]} for t in turns if t.get("answer")]
         try:
             answer = self.assistant.ask(question, history=history, plan=plan_id or None).to_dict()

@@ -92,7 +92,7 @@ def test_chat_in_the_browser(browser):
     assert detail.locator("mark").first.inner_text() == "提高资助工作精准管理能力"
 
     # thumbs up: one JSON line in the data folder
-    page.locator("#chatbot button[aria-label='Like']").last.click()
+    page.locator("#chatbot button[aria-label='赞']").last.click()
     feedback = server.data_dir / "feedback.jsonl"
     _wait_for(feedback.exists, what="feedback.jsonl")
     record = json.loads(feedback.read_text(encoding="utf-8").splitlines()[-1])
@@ -108,8 +108,8 @@ def test_chat_in_the_browser(browser):
     assert "计财科" in follow and "达州市2020·第21项" in follow
     page.screenshot(path=str(ARTIFACTS / "browser-chat.png"))
 
-    # clear the conversation
-    page.click("#clear")
+    # a new conversation
+    page.click("#new-chat")
     _wait_for(lambda: page.locator("#chatbot .bot-row").count() == 0, what="the chat to clear")
 
     # 计划浏览: the search narrows the table; 校长视角 shows its checklist
@@ -117,10 +117,10 @@ def test_chat_in_the_browser(browser):
     page.locator("#browse-query textarea, #browse-query input").first.fill("县管校聘")
     page.keyboard.press("Enter")
     page.locator("#browse-table").get_by_text("推进教师队伍管理改革").filter(visible=True).first.wait_for(timeout=15000)
-    row = page.locator("#browse-table").get_by_text("做优教师管理服务").filter(visible=True).first
+    row = page.locator("#browse-table").get_by_role("link", name="做优教师管理服务")
     row.wait_for(timeout=15000)
-    row.click()  # a row opens its item below the table
-    page.locator(".item-detail[data-item='hengyang-2022:19']").wait_for(timeout=15000)
+    row.click()  # a title opens its item beside the table
+    page.locator("#browse-detail .item-detail[data-item='hengyang-2022:19']").wait_for(timeout=15000)
     page.get_by_role("tab", name="校长视角").click()  # the checklist itself: tests/test_browser_principal.py
     page.locator("#principal-list .ob-card").first.wait_for(timeout=15000)
 

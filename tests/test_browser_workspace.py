@@ -27,7 +27,8 @@ def server():
     corpus = Path(tempfile.mkdtemp(prefix="assistant-test-corpus-"))
     for plan in (ROOT / "corpus" / "plans").iterdir():
         shutil.copy(plan, corpus / plan.name)
-    srv = LiveServer(extra_args=["--corpus", str(corpus)]).wait()
+    # answers stream slowly enough here that typing while one streams is not a race with its end
+    srv = LiveServer(extra_args=["--corpus", str(corpus)], env={"ASSISTANT_STREAM_DELAY": "0.25"}).wait()
     srv.corpus = corpus
     yield srv
     srv.stop()
@@ -77,7 +78,9 @@ def test_conversation_copy_scope_typing_votes_and_reload(browser, server):
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied.endswith("扶贫办。〔达州市教育局2020年工作要点·第21项〕") and "<" not in copied
     assert "复制" not in copied
-    label = answer.locator("[data-testid='bot']").get_attribute("aria-label")
+    message = answer.locator("[data-testid='bot']")
+    _wait_for(lambda: (message.get_attribute("aria-label") or "").startswith("回答："), what="the clean label")
+    label = message.get_attribute("aria-label")
     assert label.startswith("回答：") and "<a" not in label and "〔达州市教育局2020年工作要点·第21项〕" in label
     answer.get_by_text("复制 Markdown").click()
     _wait_for(lambda: page.evaluate("navigator.clipboard.readText()").startswith("**问：** 学生资助"), what="markdown")
@@ -91,20 +94,28 @@ def test_conversation_copy_scope_typing_votes_and_reload(browser, server):
     page.fill("#question textarea", "哪些计划提到县管校聘？")
     page.click("#send")
     page.locator("#question textarea").press_sequentially("那它的责任科室呢？", delay=5)
-    _wait_for(lambda: page.locator("#send").inner_text() == "回答中…" or
-              page.locator("#chatbot .bot-row").count() == 2, what="the busy state")
+    _wait_for(lambda: page.locator("#send").inner_text() == "回答中…", what="the busy state")
+    assert not page.locator("#send button, #send").first.is_enabled()
+    page.locator("#question textarea").press("Enter")  # while busy: nothing is sent, nothing is erased
     _wait_for(lambda: page.locator("#send").inner_text() == "发送" and page.locator("#chatbot .bot-row").count() == 2,
               timeout=60, what="the second answer")
     assert page.locator("#question textarea").input_value() == "那它的责任科室呢？"
+    assert page.locator("#chatbot .user-row").count() == 2
 
     # one vote per answer, changeable, with a comment: one line in feedback.jsonl
-    last = page.locator("#chatbot .bot-row").last
-    last.locator("button[aria-label='有帮助'], button[aria-label='Like']").first.click()
-    last.locator("button[aria-label='没帮助'], button[aria-label='Dislike']").first.click()
+    feedback = server.data_dir / "feedback.jsonl"
+
+    def votes() -> list:
+        text = feedback.read_text(encoding="utf-8") if feedback.exists() else ""
+        return [json.loads(x)["liked"] for x in text.splitlines()]
+
+    page.locator("#chatbot button[aria-label='赞']").last.click()  # Gradio's own labels, in Chinese
+    _wait_for(lambda: votes() == [True], what="the vote")
+    page.locator("#chatbot button[aria-label='踩']").last.click()
+    _wait_for(lambda: votes() == [False], what="the changed vote, replacing the first")
     page.locator("#feedback-comment textarea").wait_for(timeout=15000)
     page.fill("#feedback-comment textarea", "少了永顺")
     page.locator("#feedback-comment textarea").press("Enter")
-    feedback = server.data_dir / "feedback.jsonl"
     _wait_for(lambda: feedback.exists() and "少了永顺" in feedback.read_text(encoding="utf-8"), what="the comment")
     lines = [json.loads(x) for x in feedback.read_text(encoding="utf-8").splitlines()]
     assert len(lines) == 1 and lines[0]["liked"] is False and lines[0]["question"] == "哪些计划提到县管校聘？"
@@ -202,8 +213,12 @@ def test_phone_layout_citation_in_view_and_screenshots(browser, server):
     answer.locator("a.cite-chip").first.tap()
     sheet = page.locator("#item-detail .item-detail[data-item='dazhou-2020:21']")
     sheet.wait_for(timeout=15000)
+    _wait_for(lambda: sheet.locator("h3").is_visible(), what="the item shown")
+    time.sleep(0.5)  # let Gradio's update transition finish before the screenshot
     box = page.locator("#detail-col").bounding_box()
     assert box and box["y"] >= 0 and box["y"] + 40 < 844, box  # opens in the viewport, not 1100 px below
+    heading = sheet.locator("h3").bounding_box()
+    assert heading and 0 <= heading["y"] < 844 - heading["height"], heading  # the item's title is on screen
     assert width() <= 390
     page.screenshot(path=str(DOCS / "screenshot-phone.png"))
     page.locator(".detail-close").click()
@@ -212,7 +227,7 @@ def test_phone_layout_citation_in_view_and_screenshots(browser, server):
     page.locator("#browse-table tbody tr").first.wait_for(timeout=15000)
     assert width() <= 390
     cell = page.locator("#browse-table tbody tr").first.locator("td").nth(3).bounding_box()
-    assert cell and cell["width"] > 250  # cards: a field spans the card, not one character per line
+    assert cell and cell["width"] > 300  # cards: a field spans the card, not one character per line
     page.context.close()
 
     desktop = _open(browser, server)
