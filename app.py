@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         except (ValueError, ImportError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        assistant = GenerativeAssistant(assistant, model, name)
+        assistant = GenerativeAssistant(assistant, model, name)  # type: ignore[assignment]  # same ask/plans/item
         print(f"generative mode: {name}", file=sys.stderr, flush=True)
     from assistant.corpus import DEFAULT_CORPUS, scan_folder
 
