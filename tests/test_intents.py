@@ -113,3 +113,41 @@ def test_a_complete_question_starts_fresh_an_elliptical_one_inherits(env):
     assert follow.elliptical and "plan_id" in follow.inherited
     again = read(env, "甲市呢？", ctx)
     assert "question" in again.inherited and again.scope.plan_ids == ["alpha-2021"]
+
+
+def test_synonym_of_a_word_the_plans_lack(env):
+    # the plans say 教师, people say 老师: the thesaurus maps it instead of counting it against the item
+    q = read(env, "甲市今年招新老师的目标是多少人？")
+    assert "教师" in q.topic and "老师" not in q.unknown
+    assert "目标" not in q.topic  # the kind of answer wanted, not its subject
+    ans = REGISTRY["fact"].answer(q, env)
+    assert ans.supported and "300人" in ans.answer and ans.citations[0].id == "alpha-2021:3"
+
+
+def test_relayed_request_and_format_instruction_are_not_asks(env):
+    q = read(env, "领导让我核一下，甲市年内要完成哪些事？全部列出来")
+    assert len(q.asks) == 1 and "领导" not in q.topic and "全部" not in q.topic
+    assert any("领导" in c for c in q.chatter)
+
+
+def test_own_situation_supplies_the_topic_an_ask_points_back_to(env):
+    q = read(env, "我们学校想抓学前教育普惠，甲市这件事归哪个科室牵头？")
+    assert "学前教育" in q.topic or "普惠" in q.topic
+    ans = REGISTRY["unit_role"].answer(q, env)
+    assert ans.supported and "基教科" in ans.answer and ans.citations[0].id == "alpha-2021:2"
+
+
+def test_frequency_is_stated_as_every_period(env):
+    q = read(env, "甲市学校安全隐患排查多长时间开展一次？")
+    ans = REGISTRY["fact"].answer(q, env)
+    assert ans.supported and "每月" in ans.answer and ans.citations[0].id == "alpha-2021:1"
+
+
+def test_text_index_finds_substrings_like_a_scan():
+    from assistant.engine.textindex import TextIndex
+
+    texts = ["加强学校安全管理", "推进学前教育普惠发展", "学前三年毛入园率", "安全", ""]
+    index = TextIndex(texts)
+    for needle in ["安全", "学前", "学前教育", "前三年毛", "全管", "学", "不存在", "发展x"]:
+        assert index.containing(needle).tolist() == [n for n, t in enumerate(texts) if needle in t], needle
+    assert index.count("") == 0 and index.containing_any(["安全", "普惠"]).tolist() == [0, 1, 3]

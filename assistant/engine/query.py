@@ -15,6 +15,7 @@ from ..keyword import STOPWORDS, tokenize
 from ..models import Plan
 from ..scope import Scope, resolve_scope
 from .evidence import UNIT_SUFFIX, Vocabulary
+from .synonyms import plan_synonym
 
 # What makes a clause a question: question words, question marks, imperative asks.
 INTERROGATIVE = re.compile(
@@ -25,6 +26,11 @@ INTERROGATIVE = re.compile(
 WEAK_INTERROGATIVE = re.compile(r"几|说明|分别|介绍|要求")
 # Self-description and circumstance: "我是达州一所小学的校长", "作为一名校长", "我们学校是…".
 SELF = re.compile(r"^(?:我|我们|本人|咱们?|作为|身为)(?!局)")
+# Someone else's request the asker relays ("领导让我核一下", "有个校长问我"): circumstance, not topic.
+RELAYED = re.compile(r"^(?:领导|同事|上级|科长|局长|主任|校长|老师|家长|有人|有个[^，,。]{0,8}?)(?:让|叫|要|请|托|问)(?:我|我们)")
+# How the answer should be given ("全部列出来", "请逐项列出", "如有，请注明出处"): belongs to the ask before.
+FORMAT_ONLY = re.compile(r"^(?:如有|若有|有的话)?(?:请)?(?:帮忙)?(?:全部|逐项|逐条|一一|分别|详细|简单|简要|大概)?"
+                         r"(?:列出|列举|列一下|列个|说明|说说|概括|注明|标明|写出)(?:来|出来|一下|出处|清单|来源)?$")
 # Politeness, hedges and filler, removed wherever they occur.
 POLITE = re.compile(
     r"请问|麻烦(?:你|您)?|谢谢|多谢|劳驾|辛苦|帮(?:我|忙)?(?=查|看|找|捋|列|数|确认|整理|梳理)|"
@@ -34,6 +40,8 @@ POLITE = re.compile(
 SCAFFOLD = re.compile(
     r"《[^》]*》|(?:市|县|区)?(?:教育局|教体局|教育和体育局|教育工委|教工委)|局里|市局|县局|市里|县里|"
     r"(?:这|那|哪)?(?:几|四|两|三|各)?(?:份|个)?(?:工作)?(?:要点|计划|文件)(?:里|中|上)?|(?:19|20)?\d{2}年")
+# Who the asker is, not what they ask about, when their own situation supplies the topic.
+SELF_WORDS = {"学校", "校长", "老师", "教师", "我们", "一所", "一名", "一个", "今年", "园长", "局里"}
 QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,30})[”\"」』]")
 DEICTIC = re.compile(r"^(?:那|那么|那这|这|它|该|其)|它|这项|该项|这一项|这条|该条|那项|那条|其中|上面|刚才|这个任务|同类|同样|这方面|这块|那块|这部分|那部分")
 LAST_SECTION = re.compile(r"最后(?:一|那|这)?(?:个|一)?(?:大)?(?:部分|板块|块|方面)")
@@ -99,10 +107,15 @@ def split_clauses(question: str) -> list[Clause]:
         text = POLITE.sub("", raw).strip()
         if not text:
             continue
-        if INTERROGATIVE.search(text) or INTERROGATIVE.search(raw) or WEAK_INTERROGATIVE.search(text):
+        if RELAYED.search(text):
+            out.append(Clause(text, "chatter"))
+        elif INTERROGATIVE.search(text) or INTERROGATIVE.search(raw):
             out.append(Clause(text, "ask"))
         elif SELF.search(text):
+            # "我要摘几句放到材料里": a weak question word in a sentence about oneself asks nothing
             out.append(Clause(text, "chatter"))
+        elif WEAK_INTERROGATIVE.search(text):
+            out.append(Clause(text, "ask"))
         else:
             out.append(Clause(text, "context"))
     if not any(c.role == "ask" for c in out) and out:
@@ -207,6 +220,8 @@ def _ask_groups(clauses: list[Clause], vocab: Vocabulary, drop: set[str]) -> lis
         if c.role != "ask":
             continue
         words = topic_words(c.text, vocab, drop)
+        if groups and FORMAT_ONLY.search(c.text):
+            words = []  # "全部列出来": how to answer the ask before, not an ask of its own
         own = bool(words) or bool(find_units(c.text, vocab)) or bool(re.search(r"第\s*[\d一二三四五六七八九十百两]+\s*(?:项|条|部分)", c.text))
         if groups and not own:
             text, w = groups[-1]
@@ -229,12 +244,26 @@ def read_query(question: str, plans: list[Plan], vocab: Vocabulary, model, plan_
     for name in vocab.unit_names:
         if name in core:
             drop.add(name)
-    ask_text = "，".join(c.text for c in clauses if c.role == "ask")
+    ask_text = "，".join(c.text for c in clauses if c.role == "ask" and not FORMAT_ONLY.search(c.text))
     context_text = "，".join(c.text for c in clauses if c.role == "context")
-    ask_words = topic_words(ask_text, vocab, drop)
+    ask_words = [_in_plan_words(w, vocab) for w in topic_words(ask_text, vocab, drop)]
     topic = [w for w in ask_words if vocab.known(w)]
-    topic += [w for w in topic_words(context_text, vocab, drop) if vocab.known(w) and w not in topic]
+    topic = list(dict.fromkeys(topic))
+    topic += [w for w in map(lambda w: _in_plan_words(w, vocab), topic_words(context_text, vocab, drop))
+              if vocab.known(w) and w not in topic]
     unknown = [w for w in ask_words if not vocab.known(w) and _is_noun(w)]
+    attributes = asked_attributes(ask_text, topic + unknown)
+    if attributes and len(attributes) < len(topic) + len(unknown):
+        topic = [w for w in topic if w not in attributes]
+        unknown = [w for w in unknown if w not in attributes]
+    refers_back = bool(DEICTIC.search(ask_text)) and not context
+    if (not topic or refers_back) and not units and not re.search(r"第\s*[\d一二三四五六七八九十百两]+\s*(?:项|条|部分)", core):
+        # "我们学校想创建语言文字示范校，这件事归哪个科室牵头？": with nothing asked about in the ask
+        # itself, or an ask pointing back ("这方面") with no conversation before, what the asker says
+        # of their own situation is the topic
+        own = "，".join(c.text for c in clauses if c.role == "chatter" and SELF.search(c.text))
+        topic += [w for w in map(lambda w: _in_plan_words(w, vocab), topic_words(own, vocab, drop | SELF_WORDS))
+                  if vocab.known(w) and w not in topic]
     quoted = tuple(m.group(1) for m in QUOTED.finditer(question))
     last_section, last_item = bool(LAST_SECTION.search(core)), bool(LAST_ITEM.search(core))
     has_ref = bool(scope.item_number or scope.section_number or last_section or last_item)
@@ -275,6 +304,29 @@ def read_query(question: str, plans: list[Plan], vocab: Vocabulary, model, plan_
                  unknown=tuple(unknown), units=tuple(units), role=unit_role(core), quoted=quoted,
                  chatter=chatter, last_section=last_section, last_item=last_item, elliptical=elliptical,
                  inherited=tuple(inherited), context=dict(context))
+
+
+def asked_attributes(ask: str, words: list[str]) -> list[str]:
+    """Words naming the kind of answer wanted, not its subject: the noun before "是/有 + question word"
+    ("目标是多少人", "重点是什么") or right after it at the end of a clause ("提了哪些要求", "作了哪些部署").
+    The subject is what the evidence must cover; "要求" is what any answer about it will be."""
+    out = []
+    for clause in CLAUSE_SPLIT.split(ask):
+        clause = clause.strip()
+        for w in words:
+            e = re.escape(w)
+            if re.search(e + r"(?:都|还|又|分别|具体|主要)?(?:是|为|有)(?:多少|什么|啥|哪些|哪个|哪几|几|如何|怎样|怎么)", clause) \
+                    or re.search(r"(?:哪些|什么|啥|哪几(?:个|项|条|种)?|哪方面)的?" + e + r"(?:呢|吗|啊)?$", clause):
+                out.append(w)
+    return list(dict.fromkeys(out))
+
+
+def _in_plan_words(word: str, vocab: Vocabulary) -> str:
+    """A word as the plans say it: itself when they use it, else (for a noun) its synonym they use
+    most ("老师" → 教师), else itself (then it may count against the evidence)."""
+    if vocab.known(word) or not _is_noun(word):
+        return word  # only names of things: a verb's synonyms drift in sense (依赖 → 依托)
+    return plan_synonym(word, vocab.df, shares_character=True) or word
 
 
 def _strip_refs(text: str) -> str:

@@ -36,6 +36,9 @@ class Tuning:
     max_summary_items: int = 6
     summary_fill: int = 3  # relevant items added after section and title matches, up to this many
     answer_token_budget: int = 1200  # cl100k tokens: about a screen of Chinese text
+    #: characters quoted per mention in an enumeration: (fewest, most, shared by all the mentions of
+    #: one answer): two mentions get 200 characters each, ten get 80.
+    mention_quote_chars: tuple[int, int, int] = (80, 200, 400)
     focus_chars: int = 120  # a quoted sentence longer than this is cut to the clauses that matter
     max_history_turns: int = 6  # earlier turns read for context; older ones are ignored
     #: Earlier turns given as bare question strings are answered again to learn their context; only

@@ -17,6 +17,13 @@ from .base import REGISTRY, Env, Intent, cite, not_found, refuse, register
 WANTS_NUMBER = re.compile(r"多少|几[个所套台名人项成倍]|比例|比是|普职比|占比|率(?:是|要|达|定)|控制在|控到|数量|金额|规模|"
                           r"面积|多大|多高|百分|标准|多少钱|几|涨")
 WANTS_TIME = re.compile(r"什么时候|啥时候|何时|时间|截止|哪年|几月|期限|时限|多久|节点|频次|频率")
+# A length of time asked for ("每天锻炼时间", "培训时长"): a figure in hours or days, not a date.
+DURATION = re.compile(r"多长时间|时长|几(?:个)?小时|多少分钟|多少小时|(?:每天|每日|每周|天天).*时间|"
+                      r"(?:锻炼|活动|运动|睡眠|学习|作业|培训|研修)(?:的)?时间")
+# How often something is done ("多长时间报告一次", "多久开展一次"): stated as 每半年 / 每学期 / 2次.
+FREQUENCY = re.compile(r"(?:多长时间|多久|隔多长|隔多久|几[天周月年]).{0,30}一次|频次|频率|多久一次")
+FREQUENCY_STATED = re.compile(r"每(?:[一二三四五六七八九十两半\d]*个?)(?:学年|学期|季度|季|年|月|周|天|日)|"
+                              r"[\d一二三四五六七八九十两]+次|定期")
 # The measure a figure must carry to answer "多少钱 / 多少人 / 几所 / 比例": a figure in another
 # measure ("3所" for an investment) does not state the asked value.
 MEASURES = (
@@ -24,7 +31,7 @@ MEASURES = (
     (re.compile(r"(?:多少|几)(?:个)?(?:新)?(?:人|名|位|老师|教师|学生|干部|校长|人员)|人数|人次"), r"(?:万)?(?:人|名|人次)|[%％]"),
     (re.compile(r"年龄|几岁|多大年纪|多大岁数"), r"周岁|岁"),
     (re.compile(r"比例|占比|百分|率(?:是|要|达|定|为)|率多少|(?:覆盖|入园|巩固|普及|入学|合格|优良)率"), r"[%％‰]|百分之|成"),
-    (re.compile(r"多长时间|时长|几(?:个)?小时|多少分钟|多少小时|每天.*时间"), r"小时|分钟|天|周|学时|课时"),
+    (DURATION, r"小时|分钟|天|周|学时|课时"),
     (re.compile(r"(?:多少|几)所"), r"所"), (re.compile(r"(?:多少|几)套"), r"套"),
     (re.compile(r"(?:多少|几)(?:个)?学位"), r"个|学位"), (re.compile(r"面积|平方米"), r"平方米|亩"),
 )
@@ -49,6 +56,10 @@ def fact_quotes(q: Query, env: Env, item: Item, want_number: bool, want_time: bo
                 measure: str | None = None) -> list[str]:
     """The sentences of an item that carry the asked value; with a measure, one that states it."""
     quotes = best_sentences(item.text, list(q.topic), want_number, want_time, limit=2, weight=env.weight)
+    # the title restated says nothing the item label does not: quote what the body says
+    quotes = [x for x in quotes if flat(x).rstrip("。") != flat(item.title).rstrip("。")] or \
+        best_sentences(body(item), list(q.topic), want_number, want_time, limit=2, weight=env.weight) or \
+        sentences(body(item))[:2]
     if measure and not any(states_value(x, measure) for x in quotes):
         stating = [x for x in sentences(item.text) if states_value(x, measure)]
         # topic coverage first; characters shared with the ask break ties ("新老师" ~ "新教师")
@@ -71,8 +82,11 @@ class Fact(Intent):
 
     def answer(self, q, env):
         ask = q.asks[0].text
-        want_number = bool(WANTS_NUMBER.search(ask))
-        want_time = bool(WANTS_TIME.search(ask)) and not re.search(r"多少|几", ask)
+        # a length of time ("每天锻炼时间" is hours) is a figure, not a date
+        frequency = bool(FREQUENCY.search(ask))
+        duration = bool(DURATION.search(ask)) and not frequency
+        want_number = (bool(WANTS_NUMBER.search(ask)) or duration) and not frequency
+        want_time = bool(WANTS_TIME.search(ask)) and not re.search(r"多少|几", ask) and not duration and not frequency
         measure = asked_measure(ask) if want_number else None
         candidates: list[tuple[Plan, Item]] = list(env.numbered(q))
         ctx = env.context_item(q)
@@ -92,6 +106,8 @@ class Fact(Intent):
                 score += 1.0  # a figure was asked for: candidates that state one come first
             if want_time and any(TIME_RE.search(x) for x in quotes):
                 score += 1.0
+            if frequency and any(FREQUENCY_STATED.search(x) for x in quotes):
+                score += 1.0
             if score > best_score:
                 best, best_quotes, best_score = (p, i), quotes, score
         if best is None:
@@ -99,10 +115,11 @@ class Fact(Intent):
         plan, item = best
         ctx_out = {"plan_id": plan.id, "item_id": item.id}
         stated = (any(states_value(x, measure) for x in best_quotes) if want_number else
-                  any(TIME_RE.search(x) for x in best_quotes) if want_time else True)
+                  any(TIME_RE.search(x) for x in best_quotes) if want_time else
+                  any(FREQUENCY_STATED.search(x) for x in best_quotes) if frequency else True)
         if not stated or env.cover(q, item) < env.tuning.min_coverage and not (ctx or env.numbered(q)):
             # The asked value is not stated: say so, and what the closest item does say.
-            what = "具体数字" if want_number else "具体时间" if want_time else "相关内容"
+            what = "具体数字" if want_number else "具体时间" if want_time else "频次" if frequency else "相关内容"
             topic = "、".join(list(q.unknown) + list(q.topic)[:4]) or "这个问题"
             quote = focus(best_quotes[0], q.topic, env.weight, 80) if best_quotes else item.title
             if env.cover(q, item) < env.tuning.min_coverage and not stated:
@@ -140,19 +157,26 @@ class Summary(Intent):
             chosen = [(plan, i) for i in plan.numbered_items if i.section and i.section[0] == heading][: t.max_summary_items]
         relevant = env.relevant(q)
         titled = [h for h in relevant if env.evidence.cover(q.topic, h.item.title) >= 0.5]
+        named = [h for h in titled if env.evidence.cover(q.topic, h.item.title) >= 0.9]
+        if len(named) == 1:
+            titled = named  # one item is titled by the whole topic ("提升特殊教育发展水平"): that item
         for h in titled + [h for h in relevant if h not in titled]:
             # items whose titles name the topic say it best; others only fill when none do
             if len(chosen) >= t.max_summary_items or (h not in titled and (titled or len(chosen) >= t.summary_fill)):
                 break
             if (h.plan, h.item) not in chosen:
                 chosen.append((h.plan, h.item))
+        if section is None and not env.numbered(q) and len(named) != 1:
+            chosen += [pi for pi in section_spread(relevant, t.max_summary_items) if pi not in chosen]
         if not chosen:
             return not_found(q, env)
         chosen.sort(key=lambda pi: (pi[0].id, pi[1].seq))
         lines, cites = [], []
         wanted = 6 if len(chosen) == 1 else (3 if len(chosen) <= 3 else 2)
+        fewest, most, shared = t.mention_quote_chars
+        width = max(fewest, min(most, shared // len(chosen)))  # one item: room for its whole requirement
         for p, i in chosen:
-            g = gist(i, q.topic, env.weight, sentences_wanted=wanted)
+            g = gist(i, q.topic, env.weight, sentences_wanted=wanted, limit=width)
             lines.append(f"{label(i)}：{g}{marker(p, i)}")
             cites.append(cite(p, i, g))
         names = "、".join(sorted({p.title for p, _ in chosen}))
@@ -162,23 +186,41 @@ class Summary(Intent):
                       supported=True, kind=Kind.SUMMARY.value, citations=cites, context=ctx_out)
 
 
+def section_spread(relevant, most: int) -> list[tuple[Plan, Item]]:
+    """A topic the evidence finds in two or more items of one section ("党建工作的重点"): that
+    section's items, when it is small enough to list; the section is how the plan groups the topic."""
+    counts: dict[tuple[str, str], int] = {}
+    for h in relevant:
+        if h.item.section:
+            key = (h.plan.id, h.item.section[0])
+            counts[key] = counts.get(key, 0) + 1
+    if not counts:
+        return []
+    (plan_id, heading), n = max(counts.items(), key=lambda kv: kv[1])
+    if n < 2:
+        return []
+    plan = next(h.plan for h in relevant if h.plan.id == plan_id)
+    members = [(plan, i) for i in plan.numbered_items if i.section and i.section[0] == heading]
+    return members if len(members) <= most else []
+
+
 def mentions(q: Query, env: Env) -> tuple[str, list[tuple[Plan, Item, str]]]:
     """Every record in scope that names the topic: a quoted term verbatim, or nearly all its words."""
     terms = [t for term in q.quoted for t in re.split(r"[（）()／/]|或者|或", term) if len(t) >= 2]
     topic = "、".join(q.quoted) if q.quoted else "、".join(list(q.topic) + list(q.unknown))
-    found: list[tuple[Plan, Item, str]] = []
+    hits: list[tuple[Plan, Item, list[str], list[str]]] = []  # record, sentences to quote, words to focus on
     for p, i in mention_candidates(q, env, terms):
         f = flat(i.title + i.text)
         term = next((t for t in terms if flat(t) in f), None)
         if term:
-            sents = [x for x in sentences(body(i)) if flat(term) in flat(x)]
-            quote = "……".join(focus(x, [term, *q.topic], env.weight, 80) for x in sents[:2]) or i.title
+            hits.append((p, i, [x for x in sentences(body(i)) if flat(term) in flat(x)][:2], [term, *q.topic]))
         elif not terms and q.topic and env.evidence.cover(q.topic, record_text(i), q.unknown) >= env.tuning.mention_coverage:
-            best = best_sentences(body(i), list(q.topic), limit=1, weight=env.weight)
-            quote = focus(best[0], q.topic, env.weight, 80) if best else i.title
-        else:
-            continue
-        found.append((p, i, quote))
+            hits.append((p, i, best_sentences(body(i), list(q.topic), limit=1, weight=env.weight), list(q.topic)))
+    # few records leave room to quote more of each ("各写了啥措施")
+    fewest, most, shared = env.tuning.mention_quote_chars
+    width = max(fewest, min(most, shared // max(1, len(hits))))
+    found = [(p, i, "……".join(focus(x, words, env.weight, width) for x in sents) or i.title)
+             for p, i, sents, words in hits]
     return topic, found
 
 
@@ -325,7 +367,8 @@ class Deadline(Intent):
     def answer(self, q, env):
         from ...obligations import find_deadlines
 
-        asked = find_deadlines(q.core)
+        # a deadline in quotes ("写了“年内”要完成的") is still the deadline asked about
+        asked = find_deadlines(q.core) or [h for term in q.quoted for h in find_deadlines(term)]
         dated = env.vocab.per_record("deadlines", lambda p, i: [
             (s, hits) for s in sentences(body(i)) if (hits := find_deadlines(s))] if i.number is not None else [])
         found = []
