@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import csv
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from .models import Plan
 
 YEAR_RE = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:\s*年(?!级)|(?=\s*(?:的|工作|计划|要点|版|$|[，。？?、\s])))")
+_FINANCIAL_NUMERALS = str.maketrans("壹贰叁肆伍陆柒捌玖拾佰仟", "一二三四五六七八九十百千")
 # Item and section numbers: Arabic or Chinese numerals (一百零一, 两百, 九万九千九百九十九).
 _CN_NUM = r"[一二三四五六七八九十百千万零两〇]{1,16}"
 ITEM_NO_RE = re.compile(
@@ -125,7 +127,8 @@ def parse_number(text: str) -> int:
 def resolve_scope(question: str, plans: list[Plan], default_plan: str | None = None) -> Scope:
     """Plans named by place and/or year; unknown places or years are reported, never widened."""
     scope = Scope()
-    q = question
+    # full-width digits (第１７项) read as digits, financial numerals (第壹佰项) as ordinary ones
+    q = unicodedata.normalize("NFKC", question).translate(_FINANCIAL_NUMERALS)
     named: list[Plan] = []
     for plan in plans:
         if any(alias in q for alias in plan_aliases(plan)):
@@ -165,7 +168,8 @@ def resolve_scope(question: str, plans: list[Plan], default_plan: str | None = N
     if impossible:  # before the plain reading, which would take "第 - 3 条" for item 3
         scope.item_number = re.sub(r"\s+", "", impossible.group("n"))
     elif m and not (scope.year and m.group("b") and int(m.group("b")) == scope.year):
-        value = parse_number(m.group("a") or m.group("b"))
-        if value > 0:
-            scope.item_number = str(value)
+        raw = m.group("a") or m.group("b")
+        value = parse_number(raw)
+        # 第零项 / 第〇项 name no item: kept as written, so the lookup refuses with the plan's range
+        scope.item_number = str(value) if value > 0 else raw
     return scope

@@ -100,7 +100,10 @@ def test_item_numbers_are_read_exactly(env):
     assert resolve_scope("甲市第1e9项是什么", plans).item_number == "1e9"
     assert resolve_scope("甲市第 - 3 条是什么", plans).item_number == "-3"
     assert resolve_scope("甲市第九万九千九百九十九项是什么", plans).item_number == "99999"
-    for question in ("甲市第一百项是什么？", "甲市第-1项是什么？", "甲市第1e9项是什么？"):
+    assert resolve_scope("甲市第２项是什么", plans).item_number == "2"  # full-width digits
+    assert resolve_scope("甲市第贰项是什么", plans).item_number == "2"  # financial numerals
+    for question in ("甲市第一百项是什么？", "甲市第-1项是什么？", "甲市第1e9项是什么？", "甲市第零项是什么？",
+                     "甲市第０项是什么？", "甲市第壹佰项是什么？"):
         ans = REGISTRY["item"].answer(read(env, question), env)
         assert ans.supported is False and "共3项" in ans.answer and not ans.citations, question
 
