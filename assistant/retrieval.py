@@ -114,6 +114,8 @@ class Retriever:
             self.plans: list[Plan] = self.store.read_plans(manifest)
             self.keyword = self.store.keyword_index(manifest)
             self.collection = self.store.collection(manifest)
+            # A build's collection never changes after the build: count it once, not per question.
+            self.vector_count: int = self.collection.count()
             self.records: dict[str, tuple[Plan, Item]] = {i.id: (p, i) for p in self.plans for i in p.items}
             self._loaded_build = manifest.build_id
             self._pointer_mtime = mtime
@@ -128,7 +130,7 @@ class Retriever:
     def dense(self, question: str, filters: Filters, n: int = DENSE_CANDIDATES) -> dict[str, float]:
         """Best chunk similarity per record id (cosine, 1 = identical)."""
         vector = self.embedder.embed_query(question)
-        count = self.collection.count()
+        count = self.vector_count
         if count == 0:
             return {}
         result = self.collection.query(query_embeddings=[vector], n_results=min(n, count),
