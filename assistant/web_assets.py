@@ -64,7 +64,8 @@ mark, .dark mark, .item-detail mark, .browse-table mark { background:#fde68a !im
   /* the cited item opens as a bottom sheet over the chat, in the viewport */
   #detail-col:has(.item-detail) { position:fixed; left:0; right:0; bottom:0; max-height:62vh; overflow:auto;
     z-index:1000; background:var(--background-fill-primary); border-top:2px solid var(--border-color-accent);
-    box-shadow:0 -6px 24px rgba(0,0,0,.25); padding:10px 12px; }
+    box-shadow:0 -6px 24px rgba(0,0,0,.25); padding:10px 12px;
+    flex-wrap:nowrap !important; /* a wrapping column would put the item beside the heading, off screen */ }
   #detail-col:not(:has(.item-detail)) { display:none; }
   .browse-table thead { display:none; }
   .browse-table, .browse-table tbody, .browse-table tr, .browse-table td { display:block; width:100%; }

@@ -219,6 +219,9 @@ def test_phone_layout_citation_in_view_and_screenshots(browser, server):
     assert box and box["y"] >= 0 and box["y"] + 40 < 844, box  # opens in the viewport, not 1100 px below
     heading = sheet.locator("h3").bounding_box()
     assert heading and 0 <= heading["y"] < 844 - heading["height"], heading  # the item's title is on screen
+    assert 0 <= heading["x"] and heading["x"] + heading["width"] <= 390, heading
+    assert page.evaluate("(b => document.elementFromPoint(b.x + 5, b.y + 5).closest('.item-detail') !== null)",
+                         heading)  # and nothing covers it
     assert width() <= 390
     page.screenshot(path=str(DOCS / "screenshot-phone.png"))
     page.locator(".detail-close").click()
@@ -234,6 +237,8 @@ def test_phone_layout_citation_in_view_and_screenshots(browser, server):
     _ask(desktop, "哪些计划提到县管校聘？")
     desktop.locator("#chatbot .bot-row").last.locator("a.cite-chip").first.click()
     desktop.locator("#item-detail .item-detail").wait_for(timeout=15000)
+    desktop.evaluate("window.scrollTo(0, 0)")
+    time.sleep(0.5)
     desktop.screenshot(path=str(DOCS / "screenshot-desktop.png"))
     desktop.context.close()
 
