@@ -1,7 +1,6 @@
 """Turning the text of a 工作要点 into a Plan with exact item records.
 
-Pure functions over text: no file access here (see loaders.py and corpus.py).
-
+Pure functions over text (file access: loaders.py, corpus.py; the title block: plan_meta.py).
 The text is read as lines. Each cleaned line is classified (section heading,
 sub-section heading, numbered item, unit line, labelled sub-field, plain text),
 then a single pass builds records. Numbering continuity tells headings from
@@ -15,21 +14,16 @@ from dataclasses import dataclass, field
 
 from . import units as unitlib
 from .models import Item, Plan
-
-from .parse_text import clean_line, cn_number, ends_sentence, fold_spaces, join_wrapped  # noqa: F401
-from .plan_meta import (SECTION_RE, TitleBlock, find_title, is_party_org, parse_header, parse_issuers,  # noqa: F401
-                        place_of, read_meta, slug_for)
+from .parse_text import clean_line, cn_number, ends_sentence, fold_spaces, join_wrapped  # noqa: F401 (fold_spaces: engine)
+from .plan_meta import SECTION_RE, find_title, read_meta, slug_for
 
 SUBSECTION_RE = re.compile(r"^[（(]\s*(?P<num>[一二三四五六七八九十]{1,3})\s*[)）]\s*(?P<title>\S.*)$")
 ITEM_RE = re.compile(r"^(?P<num>\d{1,3})\s*(?:[.．](?!\d)|、)\s*(?P<title>\S.*)$")
 FIELD_RE = re.compile(
     r"^(?P<label>问题描述|存在问题|目标任务|工作目标|主要目标|工作措施|主要措施|具体措施|完成时限|时间节点)\s*[:：]\s*(?P<value>.*)$"
 )
-FIELD_ATTR = {
-    "问题描述": "problem", "存在问题": "problem",
-    "目标任务": "goals", "工作目标": "goals", "主要目标": "goals",
-    "工作措施": "measures", "主要措施": "measures", "具体措施": "measures",
-}
+FIELD_ATTR = {"问题描述": "problem", "存在问题": "problem", "目标任务": "goals", "工作目标": "goals", "主要目标": "goals",
+              "工作措施": "measures", "主要措施": "measures", "具体措施": "measures"}
 UNIT_NAME_RE = re.compile(r"[\u4e00-\u9fff]{1,10}(?:科|室|办|中心|所|站|局|处|部|股|队|会|校|院|组|单位)")
 MAX_HEADING = 80
 SHORT_TITLE = 40
