@@ -15,6 +15,7 @@ RRF_K = 60
 DENSE_WEIGHT = 0.5
 BM25_WEIGHT = 1.0
 DENSE_CANDIDATES = 60
+RECENT_QUERIES = 16  # query vectors kept (texts of the questions being answered now)
 
 
 @dataclass
@@ -88,6 +89,7 @@ class Retriever:
         self.store = store
         self.embedder = embedder or get_embedder()
         self._lock = threading.Lock()
+        self._recent_queries: dict[str, list[float]] = {}
         self._loaded_build: str | None = None
         self._pointer_mtime = 0.0
         self.refresh()
@@ -129,7 +131,7 @@ class Retriever:
     # ---- signals ---------------------------------------------------------------------------
     def dense(self, question: str, filters: Filters, n: int = DENSE_CANDIDATES) -> dict[str, float]:
         """Best chunk similarity per record id (cosine, 1 = identical)."""
-        vector = self.embedder.embed_query(question)
+        vector = self._query_vector(question)
         count = self.vector_count
         if count == 0:
             return {}
@@ -142,6 +144,22 @@ class Retriever:
             if sim > best.get(rid, -1.0):
                 best[rid] = sim
         return best
+
+    def _query_vector(self, question: str) -> list[float]:
+        """The query's embedding, remembered for the last few texts.
+
+        One answer may search once per plan with the same text (comparisons, mentions): at 10k items
+        that re-embedded one question 300 times. A vector depends only on its text and the embedder.
+        """
+        with self._lock:
+            vector = self._recent_queries.get(question)
+        if vector is None:
+            vector = list(self.embedder.embed_query(question))
+            with self._lock:
+                self._recent_queries[question] = vector
+                while len(self._recent_queries) > RECENT_QUERIES:
+                    del self._recent_queries[next(iter(self._recent_queries))]
+        return vector
 
     def bm25(self, question: str) -> dict[str, float]:
         return self.keyword.scores(question)
