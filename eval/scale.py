@@ -48,8 +48,10 @@ def ask_timings(index: Path, qs: list[tuple[str, str]],
 
     CPU time (this process, all threads) is what a question costs whatever else the machine runs;
     wall time is what a user waits on this machine as loaded as it was."""
+    from assistant.pool import single_threaded_math
     from assistant.service import Assistant
 
+    single_threaded_math()  # as the server answers (see assistant/pool.py)
     started = time.perf_counter()
     assistant = Assistant.open(index)
     opened = time.perf_counter() - started
@@ -93,12 +95,14 @@ def http_figures(index: Path, seconds: float) -> dict[str, Any]:
         server.stop()
 
 
-def run_size(size: int, work: Path, embed_up_to: int, per_kind: int, seconds: float, profile: bool,
-             shipped_index: Path, gold: list[dict[str, Any]]) -> dict[str, Any]:
+BUILD_FIELDS = ("size", "plans", "records", "chunks", "vectors", "build_s", "embed_s", "disk_mb", "reuse")
+
+
+def build_size(size: int, corpus_dir: Path, index: Path, embed_up_to: int, shipped_index: Path) -> dict[str, Any]:
+    """Write the corpus of one size and build its index; the build's figures."""
     from assistant.embeddings import get_embedder
     from assistant.store import IndexStore
 
-    corpus_dir, index = work / f"plans-{size}", work / f"index-{size}"
     t = time.perf_counter()
     info = write_corpus(corpus_dir, size)
     generated_s = time.perf_counter() - t
@@ -114,11 +118,22 @@ def run_size(size: int, work: Path, embed_up_to: int, per_kind: int, seconds: fl
                            "disk_mb": du_mb(index)}
     if reused:
         row["reuse"] = {"matched": embedder.matched, "approximated": embedder.approximated}
-    print(f"[{size}] built in {report.seconds:.0f} s ({report.chunks} chunks); timing asks …", file=sys.stderr, flush=True)
+    return row
+
+
+def run_size(size: int, work: Path, embed_up_to: int, per_kind: int, seconds: float, profile: bool,
+             shipped_index: Path, gold: list[dict[str, Any]], previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    corpus_dir, index = work / f"plans-{size}", work / f"index-{size}"
+    if previous is not None:  # --measure-only: the index of an earlier run, its build figures kept
+        row = {k: v for k, v in previous.items() if k in BUILD_FIELDS}
+    else:
+        row = build_size(size, corpus_dir, index, embed_up_to, shipped_index)
+    print(f"[{size}] built in {row['build_s']:.0f} s ({row['chunks']} chunks); timing asks …", file=sys.stderr, flush=True)
     from assistant.store import IndexStore as _Store
 
     plans = _Store(index).read_plans()
-    qs = sample_questions(plans, info["generated"], gold, per_kind)
+    generated = [(p.place, p.year or 0) for p in plans if p.id.startswith("g")]  # eval/scale_corpus.py's names
+    qs = sample_questions(plans, generated, gold, per_kind)
     profile_to = ROOT / "eval" / "runs" / f"scale-profile-{size}.txt" if profile else None
     by_kind, cpu_by_kind, opened = ask_timings(index, qs, profile_to)
     row["open_s"] = opened
@@ -186,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--profile", type=int, default=None, help="profile the asks at this size (pyinstrument)")
     p.add_argument("--out", type=Path, default=ROOT / "eval" / "scale.md")
     p.add_argument("--keep", type=Path, default=None, help="work folder to keep (default: a temp folder, removed)")
+    p.add_argument("--measure-only", action="store_true",
+                   help="with --keep: time the asks and HTTP again on the indexes of an earlier run (build figures kept)")
     p.add_argument("--merge", type=Path, nargs="+", default=None,
                    help="only render the rows.json files of earlier runs (sizes measured in separate runs)")
     args = p.parse_args(argv)
@@ -208,10 +225,13 @@ def main(argv: list[str] | None = None) -> int:
         if IndexStore(shipped).current() is None:
             print("indexing the shipped corpus (the source of reused vectors) …", file=sys.stderr, flush=True)
             IndexStore(shipped).build(progress=False)
+        earlier = {}
+        if args.measure_only:
+            earlier = {r["size"]: r for r in json.loads((work / "rows.json").read_text(encoding="utf-8"))}
         rows = []
         for size in [int(s) for s in args.sizes.split(",")]:
             rows.append(run_size(size, work, args.embed_up_to, args.per_kind, args.seconds, args.profile == size,
-                                 shipped, gold))
+                                 shipped, gold, earlier.get(size)))
             (work / "rows.json").write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
             shutil.rmtree(work / f"plans-{size}", ignore_errors=True)
     finally:
