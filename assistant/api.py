@@ -306,7 +306,8 @@ def _is_heavy(body: AskRequest) -> bool:
 
 
 class JsonErrors:
-    """ASGI middleware: a 404/405 from a mounted app (Gradio says {"detail": …}) becomes {"error": …}."""
+    """ASGI middleware: a 404/405 from a mounted app (Gradio says {"detail": …}) or a refused CORS
+    preflight becomes {"error": …}."""
 
     def __init__(self, app):
         self.app = app
@@ -318,7 +319,10 @@ class JsonErrors:
         chunks: list[bytes] = []
 
         async def sending(message):
-            if message["type"] == "http.response.start" and message["status"] in (404, 405):
+            # a refused CORS preflight is Starlette's plain text: rewritten too (Gradio needs the
+            # CORS layer to be Starlette's own class, so it is not subclassed)
+            rewrite = (404, 405, 400) if scope["method"] == "OPTIONS" else (404, 405)
+            if message["type"] == "http.response.start" and message["status"] in rewrite:
                 start.update(message)
                 return
             if not start or message["type"] != "http.response.body":

@@ -191,6 +191,9 @@ def test_cross_origin_requests_get_no_cors_grant(client, secured_app):
         assert "access-control-allow-origin" not in r.headers, origin
         pre = client.options("/gradio_api/queue/join", headers={"origin": origin, "access-control-request-method": "POST"})
         assert "access-control-allow-origin" not in pre.headers, origin
+    refused = client.options("/api/ask", headers={"origin": "http://evil.example", "access-control-request-method": "POST"})
+    assert refused.status_code == 400 and "access-control-allow-origin" not in refused.headers
+    assert "CORS" in refused.json()["error"]  # the API's JSON error shape, not plain text
     with TestClient(secured_app, base_url=BASE) as c:  # exposed host: Gradio used to reflect any origin here
         r = c.get("/healthz", headers={"origin": "http://evil.example"})
         assert "access-control-allow-origin" not in r.headers
