@@ -3,7 +3,7 @@
     python -m eval.sweep [--grid unknown_word_weight=0.6,1.0,1.5 dense_floor=0.83,0.88]
 
 Prints, per setting, the pass rate, false refusals (answerable questions refused) and false answers
-(unanswerable questions answered) on `split == "tune"` of eval/gold.jsonl + eval/families.jsonl,
+(unanswerable questions answered) on `split == "tune"` of eval/gold.jsonl + eval/families*.jsonl,
 then the chosen setting's figures on the held-out half. Choose by tune figures only.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 from . import score
 from .__main__ import ask_with_history
 
-DEV_FILES = (Path(__file__).parent / "gold.jsonl", Path(__file__).parent / "families.jsonl")
+DEV_FILES = tuple(Path(__file__).parent / name for name in ("gold.jsonl", "families.jsonl", "families2.jsonl"))
 
 
 def dev_rows(split: str | None = None) -> list[dict]:
