@@ -66,6 +66,7 @@ mark, .dark mark, .item-detail mark, .browse-table mark { background:#fde68a !im
     z-index:1000; background:var(--background-fill-primary); border-top:2px solid var(--border-color-accent);
     box-shadow:0 -6px 24px rgba(0,0,0,.25); padding:10px 12px;
     flex-wrap:nowrap !important; /* a wrapping column would put the item beside the heading, off screen */ }
+  #detail-col:has(.item-detail) > * { flex-shrink:0 !important; }
   #detail-col:not(:has(.item-detail)) { display:none; }
   .browse-table thead { display:none; }
   .browse-table, .browse-table tbody, .browse-table tr, .browse-table td { display:block; width:100%; }

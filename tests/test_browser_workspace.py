@@ -114,6 +114,7 @@ def test_conversation_copy_scope_typing_votes_and_reload(browser, server):
     page.locator("#chatbot button[aria-label='踩']").last.click()
     _wait_for(lambda: votes() == [False], what="the changed vote, replacing the first")
     page.locator("#feedback-comment textarea").wait_for(timeout=15000)
+    time.sleep(1)  # the vote's update of the box (its stored comment, none yet) lands first
     page.fill("#feedback-comment textarea", "少了永顺")
     page.locator("#feedback-comment textarea").press("Enter")
     _wait_for(lambda: feedback.exists() and "少了永顺" in feedback.read_text(encoding="utf-8"), what="the comment")
