@@ -246,3 +246,12 @@ def test_an_over_broad_mention_question_stays_within_the_answer_budget(assistant
     assert "篇幅所限只列出前" in ans.answer and "4份计划提到教师" in ans.answer
     # Only what is shown is cited, and everything shown is cited (checked by the facade).
     assert len(ans.citations) == ans.answer.count("〔")
+
+
+def test_a_principal_gets_the_clauses_binding_their_school_type(assistant):
+    ans = assistant.ask("我是邵东一所初中的校长，体育方面学校要做什么？")
+    assert ans.supported and ans.kind == "obligation" and ("shaodong-2020", "16") in cited(ans)
+    assert "初中" in ans.answer and "阳光体育一小时" in ans.answer
+    ans = assistant.ask("我们幼儿园按永顺的要点要落实哪些事？")
+    assert ans.supported and ("yongshun-2023", "1") in cited(ans) and "小学化" in ans.answer
+    assert all(c.plan_id == "yongshun-2023" for c in ans.citations)

@@ -49,6 +49,7 @@ class Vocabulary:
         #: every record, in plan order then item order; positions index `text_index` and `by_unit`
         self.entries: list[tuple[Plan, Item]] = [(p, i) for p in plans for i in p.items]
         self.text_index = TextIndex([flat(record_text(i)) for _, i in self.entries])
+        self._position = {i.id: n for n, (_, i) in enumerate(self.entries)}
         self._df: dict[str, int] = {}
         self._memos: dict[str, PerRecord] = {}
         #: plan id → the positions of its records
@@ -89,6 +90,10 @@ class Vocabulary:
         """The records at these positions (in corpus order), within the plans named, if any."""
         out = [self.entries[n] for n in positions]
         return out if plan_ids is None else [(p, i) for p, i in out if p.id in plan_ids]
+
+    def index_of(self, item_id: str) -> int:
+        """The position of a record, by its id."""
+        return self._position[item_id]
 
     def per_record(self, name: str, compute) -> PerRecord:
         """A memo of one derived fact per record position (`compute(plan, item)`), kept for this build."""
