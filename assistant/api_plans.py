@@ -38,9 +38,7 @@ def plan_admin_for(assistant, data_dir: Path) -> PlanAdmin:
     """The one PlanAdmin of an Assistant (the API and the browser panel share its lock)."""
     admin = getattr(assistant, "_plan_admin", None)
     if admin is None:
-        from .corpus import DEFAULT_CORPUS
-
-        admin = PlanAdmin(assistant, getattr(assistant, "corpus_dir", None) or DEFAULT_CORPUS, data_dir)
+        admin = PlanAdmin(assistant, getattr(assistant, "corpus_dir", None), data_dir)
         assistant._plan_admin = admin
     return admin
 

@@ -215,16 +215,23 @@ def validate_meta(meta: dict) -> dict:
 class PlanAdmin:
     """Plan management over one corpus folder and one index (through the Assistant's store)."""
 
-    def __init__(self, assistant, corpus_dir: Path, data_dir: Path):
+    def __init__(self, assistant, corpus_dir: Path | None, data_dir: Path):
         self.assistant = assistant
-        self.corpus_dir = Path(corpus_dir)
+        self.enabled = corpus_dir is not None  # off when the server does not know its corpus folder
+        self.corpus_dir = Path(corpus_dir) if corpus_dir is not None else Path("/nonexistent")
         self.uploads = Path(data_dir) / "uploads"
         self.deleted = Path(data_dir) / "deleted"
         self._lock = threading.Lock()
 
     # ---- staging ---------------------------------------------------------------------------
+    def _require_enabled(self) -> None:
+        if not self.enabled:
+            raise AdminError("plan management is off: this server was opened without building from a corpus "
+                             "folder (start it without --no-build, or with --corpus DIR)", 409)
+
     def stage(self, data: bytes, original_name: str) -> ParseReport:
         """Check and parse an uploaded file; keep it pending under <data>/uploads/<id>/."""
+        self._require_enabled()
         name = safe_name(original_name)
         text = sniff_text(data, name)
         try:
@@ -259,6 +266,7 @@ class PlanAdmin:
     # ---- changes to the corpus ---------------------------------------------------------------
     def accept(self, upload_id: str, progress: Callable[[int, int], None] | None = None) -> dict:
         """Move a staged plan into the corpus folder (a free name) and update the index."""
+        self._require_enabled()
         with self._lock:
             staged, report = self.pending(upload_id)
             target = self._free_name(report.file_name)
@@ -293,6 +301,7 @@ class PlanAdmin:
         return {"plan": plan_id, "metadata": merged, "build": build}
 
     def _file_of(self, plan_id: str) -> Path:
+        self._require_enabled()
         plan = next((p for p in self.assistant.plans() if p.id == plan_id), None)
         if plan is None:
             raise AdminError(f"no plan with id '{plan_id}'", 404)

@@ -55,7 +55,9 @@ class Assistant:
         assistant = cls(Retriever(store, embedder=embedder))
         from .corpus import DEFAULT_CORPUS
 
-        assistant.corpus_dir = Path(corpus_dir) if corpus_dir else DEFAULT_CORPUS  # where uploads are added
+        # The folder plan management writes to: the one the index is built from. Opened without building
+        # (tests, --no-build) and without a folder named, nothing may be added to or removed from any.
+        assistant.corpus_dir = Path(corpus_dir) if corpus_dir else (DEFAULT_CORPUS if build else None)
         return assistant
 
     def plans(self) -> list[Plan]:

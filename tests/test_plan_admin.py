@@ -164,3 +164,14 @@ def test_plan_management_needs_credentials_when_auth_is_on(env, tmp_path):
         assert client.delete(f"/api/uploads/{r.json()['upload_id']}",
                              headers={"Authorization": f"Bearer {token}"}).status_code == 200
     assert "loudi-2022" in _plan_ids(env["client"])
+
+
+def test_a_server_that_does_not_know_its_corpus_folder_changes_no_plan(assistant, tmp_path):
+    # conftest's shared assistant is opened on an index alone (no corpus folder, no build)
+    assert assistant.corpus_dir is None
+    with TestClient(create_app(assistant, Settings(data_dir=tmp_path), ui=False), base_url=BASE) as client:
+        r = _upload(client, "x.txt", YIYANG)
+        assert r.status_code == 409 and "plan management is off" in r.json()["error"]
+        assert client.delete("/api/plans/dazhou-2020").status_code == 409
+        assert client.patch("/api/plans/dazhou-2020", json={"year": 2021}).status_code == 409
+    assert "dazhou-2020" in {p.id for p in assistant.plans()}
