@@ -44,6 +44,9 @@ class Tuning:
     #: Earlier turns given as bare question strings are answered again to learn their context; only
     #: the last few are (each costs a full answer), since only the latest turn's context is used.
     max_replayed_turns: int = 2
+    #: Plans compared side by side when the question names none ("各地…有什么不同"): the ones the
+    #: evidence finds the topic in, at most this many (each side is one search and one answer).
+    max_compared_plans: int = 6
     #: Parts of a multi-part question answered; more are read as one ask (bounds work per request).
     max_asks: int = 4
 

@@ -333,7 +333,13 @@ class Compare(Intent):
 
     def answer(self, q, env):
         sides, cites, ok = [], [], 0
-        for p in env.scoped(q):
+        plans = env.scoped(q)
+        if q.scope.plan_ids is None and len(plans) > env.tuning.max_compared_plans:
+            # "各地…有什么不同" over a large corpus: the plans the evidence finds the topic in, not
+            # every plan (each side costs one search and one answer)
+            found = list(dict.fromkeys(h.plan.id for h in env.relevant(q)))[: env.tuning.max_compared_plans]
+            plans = [p for p in plans if p.id in found]
+        for p in plans:
             sub = replace(q, scope=replace(q.scope, plan_ids=[p.id]))
             intent = REGISTRY["fact"] if WANTS_NUMBER.search(q.core) or WANTS_TIME.search(q.core) else REGISTRY["summary"]
             ans = intent.answer(sub, env)
