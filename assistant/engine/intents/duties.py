@@ -41,8 +41,8 @@ class Deadline(Intent):
 PARTY_WORDS = (("幼儿园", r"幼儿园|园长|我们园|本园"), ("小学", r"小学"), ("初中", r"初中|初级中学"),
                ("普通高中", r"普通高中|普高|高中"), ("中职", r"中职|职校|职业学校|职业中专"),
                ("特殊教育", r"特殊教育|特教|特校"), ("民办", r"民办"), ("高校", r"高校|大学|学院"))
-#: clauses quoted per item in an obligations answer
-MAX_CLAUSES_PER_ITEM = 4
+#: clauses quoted in an obligations answer, shared out among its items (at least two each)
+MAX_CLAUSES = 8
 
 
 def school_party(text: str) -> str | None:
@@ -65,14 +65,20 @@ class Obligation(Intent):
         party = school_party(q.text)
         duties = env.vocab.per_record("obligations", lambda p, i: ob.extract(p, i) if i.number is not None else [])
         order = [(h.plan, h.item) for h in env.relevant(q)][: env.tuning.max_summary_items]
-        lines, cites = [], []
+        picked = []
         for p, i in order:
             binding = [o for o in duties[env.vocab.index_of(i.id)] if o.binds(party)]
-            # the clauses that name the topic; all of an item's clauses when only its title does
-            rows = ([o for o in binding if env.evidence.cover(q.topic, o.action) > 0]
-                    or [o for o in binding if env.evidence.cover(q.topic, i.title) > 0])[:MAX_CLAUSES_PER_ITEM]
-            if not rows:
-                continue
+            topical = [o for o in binding if env.evidence.cover(q.topic, o.action) > 0]
+            # an item titled by the topic binds schools with all its clauses, the topic's first
+            if env.evidence.cover(q.topic, i.title) >= env.tuning.min_coverage:
+                topical += [o for o in binding if o not in topical]
+            if topical:
+                picked.append((p, i, topical))
+        # the clauses shared out among the items: one item may show all its requirements
+        per_item = max(2, min(MAX_CLAUSES, MAX_CLAUSES // max(1, len(picked))))
+        lines, cites = [], []
+        for p, i, rows in picked:
+            rows = sorted(rows[:per_item], key=lambda o: o.start)
             parts = []
             for o in rows:
                 extra = "；".join(x for x in (f"期限：{o.deadline.printed}" if o.deadline else "",
