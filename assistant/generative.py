@@ -134,8 +134,9 @@ class Generation:
             yield from self._extractive("no sentence passed verification", True, removed=removed)
             return
         by_n = {e.n: e for e in evidence}
-        citations = [VerifiedCitation(**vars(next(c for c in cites if c.id == by_n[n].item_id)), verified=True)
-                     for n in dict.fromkeys(used)]
+        citations: list[Citation] = [
+            VerifiedCitation(**vars(next(c for c in cites if c.id == by_n[n].item_id)), verified=True)
+            for n in dict.fromkeys(used)]
         timings = dict(base.timings_ms)
         timings["generate"] = round((time.perf_counter() - started) * 1000, 2)
         if first_token is not None:

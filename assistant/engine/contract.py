@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from enum import Enum
+from typing import Any
 
 from ..models import Item, Plan
 
@@ -60,11 +61,11 @@ class Answer:
     supported: bool
     kind: str
     citations: list[Citation] = field(default_factory=list)
-    retrieved: list[dict] = field(default_factory=list)
-    timings_ms: dict = field(default_factory=dict)
-    context: dict = field(default_factory=dict)  # plan_id / item_id a follow-up question may reuse
+    retrieved: list[dict[str, Any]] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)  # plan_id / item_id a follow-up question may reuse
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         return data
 
@@ -122,6 +123,6 @@ def verify_citations(answer: Answer, records: dict[str, tuple[Plan, Item]]) -> N
             if piece not in item.text and piece not in flat:
                 raise CitationError(f"quote of {c.id} is not from the item")
         cited_markers.add(m)
-    for m in MARKER_RE.finditer(answer.answer):
-        if m.group(0) not in cited_markers:
-            raise CitationError(f"answer marks {m.group(0)} without citing it")
+    for found in MARKER_RE.finditer(answer.answer):
+        if found.group(0) not in cited_markers:
+            raise CitationError(f"answer marks {found.group(0)} without citing it")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 from dataclasses import replace
 
 from ..retrieval import Retriever
@@ -20,7 +21,7 @@ FALLBACK = "summary"
 class Engine:
     """Builds Answers from a Retriever's records; derived tables are rebuilt once per index build."""
 
-    def __init__(self, retriever: Retriever, tuning: Tuning = DEFAULT_TUNING, intent_model=None):
+    def __init__(self, retriever: Retriever, tuning: Tuning = DEFAULT_TUNING, intent_model: Any = None):
         self.r = retriever
         self.tuning = tuning
         self.model = intent_model or default_model()
@@ -38,14 +39,14 @@ class Engine:
         return Env(plans=self.r.plans, records=self.r.records, vocab=self.vocab, evidence=self.evidence,
                    tuning=self.tuning, search=lambda text, scope: self.r.search(text, k=10, scope=scope))
 
-    def read(self, question: str, plan: str | None = None, context: dict | None = None) -> Query:
+    def read(self, question: str, plan: str | None = None, context: dict[str, Any] | None = None) -> Query:
         """The typed reading of a question (exposed for tests and `python -m assistant read`)."""
         self._sync()
         return read_query(question, self.r.plans, self.vocab, self.model, plan_filter=plan, context=context,
                           max_asks=self.tuning.max_asks)
 
     # ---- entry ----------------------------------------------------------------------------------
-    def answer(self, question: str, plan: str | None = None, context: dict | None = None) -> Answer:
+    def answer(self, question: str, plan: str | None = None, context: dict[str, Any] | None = None) -> Answer:
         t0 = time.perf_counter()
         env = self.env()
         q = self.read(question, plan, context)
@@ -72,7 +73,7 @@ class Engine:
         """The intent for a one-ask query: the model's ranking, first intent whose `matches` holds."""
         if len(q.units) >= 2 and q.role and REGISTRY["unit_items"].matches(q, env):
             return "unit_items"  # two named units with roles: a question about how they share items
-        for name, prob in q.asks[0].ranked:
+        for name, _prob in q.asks[0].ranked:
             intent = REGISTRY.get(name)
             if intent is not None and intent.matches(q, env):
                 return name
@@ -115,7 +116,7 @@ class Engine:
         have = [p.title for p in env.plans if not s.places or p.place in s.places]
         return refuse(q, f"现有计划中没有{named}{s.unknown_year}年的工作要点。" + (f"收录的是：{'、'.join(have)}。" if have else ""))
 
-    def _context_out(self, q: Query, ans: Answer) -> dict:
+    def _context_out(self, q: Query, ans: Answer) -> dict[str, Any]:
         """What the next turn may refer back to, and what this answer took from the conversation."""
         ctx = dict(ans.context or {})
         pids = {c.plan_id for c in ans.citations}

@@ -8,6 +8,7 @@ word that names what is asked and that the plans lack does count against the evi
 from __future__ import annotations
 
 import math
+from typing import Any, Callable, Iterable
 import re
 
 from .. import units as unitlib
@@ -38,7 +39,7 @@ def word_freq(word: str) -> int:
     import jieba
 
     jieba.initialize()
-    return jieba.dt.FREQ.get(word, 0)
+    return int(jieba.dt.FREQ.get(word, 0))
 
 
 class Vocabulary:
@@ -51,7 +52,7 @@ class Vocabulary:
         self.text_index = TextIndex([flat(record_text(i)) for _, i in self.entries])
         self._position = {i.id: n for n, (_, i) in enumerate(self.entries)}
         self._df: dict[str, int] = {}
-        self._memos: dict[str, PerRecord] = {}
+        self._memos: dict[str, PerRecord[Any]] = {}
         #: plan id → the positions of its records
         self.positions: dict[str, range] = {}
         start = 0
@@ -86,7 +87,7 @@ class Vocabulary:
         n = len(self.text_index)
         return math.log((n + 1) / (self.df(word) + 1)) + 0.2
 
-    def records(self, positions, plan_ids: set[str] | None = None) -> list[tuple[Plan, Item]]:
+    def records(self, positions: Iterable[int], plan_ids: set[str] | None = None) -> list[tuple[Plan, Item]]:
         """The records at these positions (in corpus order), within the plans named, if any."""
         out = [self.entries[n] for n in positions]
         return out if plan_ids is None else [(p, i) for p, i in out if p.id in plan_ids]
@@ -95,7 +96,7 @@ class Vocabulary:
         """The position of a record, by its id."""
         return self._position[item_id]
 
-    def per_record(self, name: str, compute) -> PerRecord:
+    def per_record(self, name: str, compute: Callable[[Plan, Item], Any]) -> PerRecord[Any]:
         """A memo of one derived fact per record position (`compute(plan, item)`), kept for this build."""
         if name not in self._memos:
             self._memos[name] = PerRecord(lambda n: compute(*self.entries[n]))

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 EXEMPLARS = Path(__file__).resolve().parent.parent / "data" / "intents.tsv"
 NGRAM_RANGE = (1, 3)  # character n-grams: 1 for 几/谁/哪, 2–3 for 多少/哪些/第几/属于
@@ -66,7 +67,7 @@ class E5IntentModel:
 
     name = "e5"
 
-    def __init__(self, exemplars: list[Exemplar], embedder):
+    def __init__(self, exemplars: list[Exemplar], embedder: Any):
         import numpy as np
 
         self.embedder = embedder

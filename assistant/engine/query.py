@@ -9,6 +9,7 @@ decided by the intent model over exemplar questions (`intent_model.py`), not by 
 from __future__ import annotations
 
 import re
+from typing import Any
 from dataclasses import dataclass, field
 
 from ..keyword import STOPWORDS, tokenize
@@ -79,7 +80,7 @@ class Query:
     last_item: bool = False
     elliptical: bool = False  # refers back to the conversation (它, 这项, 邵东呢？)
     inherited: tuple[str, ...] = ()  # context fields taken from the conversation
-    context: dict = field(default_factory=dict, compare=False, hash=False)
+    context: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def intent(self) -> str:
@@ -231,8 +232,8 @@ def _ask_groups(clauses: list[Clause], vocab: Vocabulary, drop: set[str]) -> lis
     return groups
 
 
-def read_query(question: str, plans: list[Plan], vocab: Vocabulary, model, plan_filter: str | None = None,
-               context: dict | None = None, max_asks: int = 4) -> Query:
+def read_query(question: str, plans: list[Plan], vocab: Vocabulary, model: Any, plan_filter: str | None = None,
+               context: dict[str, Any] | None = None, max_asks: int = 4) -> Query:
     """Read a question (and the conversation's context) into a Query."""
     context = context or {}
     clauses = split_clauses(question)

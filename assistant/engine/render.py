@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from typing import Callable, Iterable
 
 from ..chunks import item_body
 from ..models import Item
@@ -27,20 +28,22 @@ def has_figure(sentence: str) -> bool:
         r"\d|[一二三四五六七八九十两]+分之|[一二三四五六七八九十两百千万]+[个所项人名次套台条]", stripped))
 
 
-def focus(sentence: str, words, weight, limit: int = 120, prefer_figures: bool = False) -> str:
+def focus(sentence: str, words: Iterable[str], weight: Callable[[str], float], limit: int = 120,
+          prefer_figures: bool = False) -> str:
     """A long sentence cut down to the clauses that carry the topic words (and numbers)."""
     if len(sentence) <= limit:
         return sentence
     parts = clauses(sentence)
     keep = [n for n, c in enumerate(parts) if any(w in flat(c) for w in words) or re.search(r"\d", c)]
     if not keep:
-        return trim(sentence, limit).rstrip("……")
+        return trim(sentence, limit).rstrip("…")
 
     def value(n: int) -> float:
-        score = sum(weight(w) for w in words if w in flat(parts[n]))
+        score = float(sum(weight(w) for w in words if w in flat(parts[n])))
         return score + (3.0 if prefer_figures and has_figure(parts[n]) else 0.0)
 
-    picked, size = [], 0
+    picked: list[int] = []
+    size = 0
     for n in sorted(keep, key=lambda n: (-value(n), n)):
         if size + len(parts[n]) > limit and picked:
             continue
@@ -59,7 +62,8 @@ def focus(sentence: str, words, weight, limit: int = 120, prefer_figures: bool =
     return "……".join("".join(parts[n] for n in r).rstrip("，,") for r in pieces)
 
 
-def gist(item: Item, words, weight, sentences_wanted: int = 2, limit: int = 80) -> str:
+def gist(item: Item, words: Iterable[str], weight: Callable[[str], float], sentences_wanted: int = 2,
+         limit: int = 80) -> str:
     """The item's most relevant sentences, then concrete ones (numbers, named programmes)."""
     # What the item asks to be done (目标任务/工作措施) before what it says is wrong (问题描述).
     text = (item.goals + item.measures).replace("\n", "") if (item.goals or item.measures) else body(item)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
+from typing import Any, Callable
 from importlib.metadata import PackageNotFoundError, distribution
 
 #: A synonym must be a word of at least this many characters: single characters (师, 布) are
@@ -26,7 +27,7 @@ def _groups() -> dict[str, tuple[tuple[str, ...], ...]]:
     tree = json.loads(open(str(path), encoding="utf-8").read())
     out: dict[str, list[tuple[str, ...]]] = {}
 
-    def walk(node, code: str) -> None:
+    def walk(node: Any, code: str) -> None:
         if isinstance(node, list):
             if code.endswith("="):
                 group = tuple(w for w in node if len(w) >= MIN_SYNONYM_CHARS)
@@ -51,7 +52,7 @@ def synonyms(word: str) -> list[str]:
     return list(seen)
 
 
-def plan_synonym(word: str, df, shares_character: bool = True) -> str | None:
+def plan_synonym(word: str, df: Callable[[str], int], shares_character: bool = True) -> str | None:
     """The synonym the plans use most (by document frequency `df`), or None when they use none.
     With `shares_character`, only synonyms sharing a character with the word are taken (老师 → 教师,
     not 寒暑假 → 年度): a group holds every sense of its words, and a shared morpheme keeps the sense."""

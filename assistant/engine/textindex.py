@@ -58,8 +58,9 @@ class TextIndex:
         if len(needle) == 1:
             found = self._chars.get(needle, self._empty)
         else:
-            lists = [self._postings.get(g) for g in _bigrams(needle)]
-            if any(p is None for p in lists):
+            got = [self._postings.get(g) for g in _bigrams(needle)]
+            lists = [p for p in got if p is not None]
+            if len(lists) < len(got):
                 found = self._empty
             else:
                 lists.sort(key=len)

@@ -50,9 +50,9 @@ class Tuning:
     #: Parts of a multi-part question answered; more are read as one ask (bounds work per request).
     max_asks: int = 4
 
-    def with_(self, **changes) -> "Tuning":
+    def with_(self, **changes: object) -> "Tuning":
         """A copy with some values changed (for sweeps)."""
-        return replace(self, **changes)
+        return replace(self, **changes)  # type: ignore[arg-type]
 
 
 DEFAULT_TUNING = Tuning()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Callable
 
 from ...models import Item, Plan
 from ...retrieval import Hit
@@ -20,8 +21,8 @@ class Env:
     vocab: Vocabulary
     evidence: Evidence
     tuning: Tuning
-    search: object  # callable(text, scope) -> list[Hit]
-    _hits: dict = field(default_factory=dict)
+    search: Callable[[str, Any], list[Hit]]  # (text, scope) -> hits
+    _hits: dict[tuple[Any, ...], list[Hit]] = field(default_factory=dict)
 
     def hits(self, q: Query) -> list[Hit]:
         """Retrieval for the query's core text within its scope (cached per text)."""
@@ -56,8 +57,9 @@ class Env:
         """Items named by number (第N项) or as the last item, in the plans in scope."""
         out = []
         for p in self.scoped(q):
-            if q.scope.item_number and p.item(q.scope.item_number):
-                out.append((p, p.item(q.scope.item_number)))
+            named = p.item(q.scope.item_number) if q.scope.item_number else None
+            if named is not None:
+                out.append((p, named))
             elif q.last_item and p.numbered_items:
                 out.append((p, p.numbered_items[-1]))
         return out
@@ -95,7 +97,7 @@ def cite(plan: Plan, item: Item, quote: str) -> Citation:
 REGISTRY: dict[str, Intent] = {}
 
 
-def register(cls):
+def register(cls: type[Intent]) -> type[Intent]:
     """Class decorator: one instance per intent, looked up by name."""
     REGISTRY[cls.name] = cls()
     return cls

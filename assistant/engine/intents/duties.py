@@ -6,7 +6,8 @@ import re
 from ...text import sentences
 from ..contract import Answer, Kind, marker
 from ..render import body, focus, label
-from .base import REGISTRY, Intent, cite, refuse, register
+from ..query import Query
+from .base import REGISTRY, Env, Intent, cite, refuse, register
 from .topics import render_mentions
 
 
@@ -16,8 +17,8 @@ class Deadline(Intent):
 
     name, kind = "deadline", Kind.DEADLINE
 
-    def answer(self, q, env):
-        from ...obligations import find_deadlines
+    def answer(self, q: Query, env: Env) -> Answer:
+        from ...deadlines import find_deadlines
 
         # a deadline in quotes ("写了“年内”要完成的") is still the deadline asked about
         asked = find_deadlines(q.core) or [h for term in q.quoted for h in find_deadlines(term)]
@@ -57,7 +58,7 @@ class Obligation(Intent):
 
     name, kind = "obligation", Kind.OBLIGATION
 
-    def answer(self, q, env):
+    def answer(self, q: Query, env: Env) -> Answer:
         if not q.topic:
             return REGISTRY["deadline"].answer(q, env)
         from ... import obligations as ob

@@ -25,7 +25,7 @@ def describe(q: Query, plan: Plan, item: Item, kind: Kind = Kind.ITEM) -> Answer
         text += (f"牵头科室（单位）：{'、'.join(item.lead_units) or '未列'}；"
                  f"责任科室（单位）：{'、'.join(item.responsible_units) or '未列'}。")
     text += marker(plan, item)
-    quote = gist.rstrip("……") if gist and gist.rstrip("……") in item.text else item.title
+    quote = gist.rstrip("…") if gist and gist.rstrip("…") in item.text else item.title
     return Answer(question=q.text, answer=text, supported=True, kind=kind.value,
                   citations=[cite(plan, item, quote)], context={"plan_id": plan.id, "item_id": item.id})
 
@@ -46,13 +46,14 @@ class ItemLookup(Intent):
 
     name, kind = "item", Kind.ITEM
 
-    def matches(self, q, env):
+    def matches(self, q: Query, env: Env) -> bool:
         return bool(q.scope.item_number or q.last_item or env.context_item(q))
 
-    def answer(self, q, env):
+    def answer(self, q: Query, env: Env) -> Answer:
         found = env.numbered(q)
-        if not found and not (q.scope.item_number or q.last_item):
-            found = [env.context_item(q)]
+        ctx = env.context_item(q)
+        if not found and not (q.scope.item_number or q.last_item) and ctx is not None:
+            found = [ctx]
         if not found:
             return range_refusal(q, env, q.scope.item_number or "?")
         if len(found) == 1:
@@ -77,7 +78,7 @@ def best_item(q: Query, env: Env) -> tuple[Plan, Item] | None:
                 return p, i
     relevant = env.relevant(q)
     titled = [h for h in relevant if env.evidence.cover(q.topic, h.item.title) >= 0.6]
-    best = (titled or relevant or [None])[0]
+    best = (titled or relevant)[0] if (titled or relevant) else None
     return (best.plan, best.item) if best else None
 
 
@@ -87,10 +88,10 @@ class ItemFind(Intent):
 
     name, kind = "item_find", Kind.ITEM
 
-    def matches(self, q, env):
+    def matches(self, q: Query, env: Env) -> bool:
         return bool(q.topic or q.quoted or q.unknown)
 
-    def answer(self, q, env):
+    def answer(self, q: Query, env: Env) -> Answer:
         found = best_item(q, env)
         if found is None:
             return not_found(q, env)
@@ -112,7 +113,7 @@ def section_named(q: Query, env: Env) -> tuple[Plan, str] | None:
         if len(plans) != 1:
             return None
         p = plans[0]
-        n = len(p.sections) if q.last_section else q.scope.section_number
+        n = len(p.sections) if q.last_section else (q.scope.section_number or 0)
         return (p, p.sections[n - 1]) if 1 <= n <= len(p.sections) else None
     best, best_score = None, 0.0
     for p in plans:
@@ -131,10 +132,10 @@ class SectionItems(Intent):
 
     name, kind = "section_items", Kind.SECTION
 
-    def matches(self, q, env):
+    def matches(self, q: Query, env: Env) -> bool:
         return section_named(q, env) is not None or bool(q.scope.section_number)
 
-    def answer(self, q, env):
+    def answer(self, q: Query, env: Env) -> Answer:
         found = section_named(q, env)
         plans = env.scoped(q)
         if found is None:
@@ -160,10 +161,10 @@ class SectionOf(Intent):
 
     name, kind = "section_of", Kind.SECTION
 
-    def matches(self, q, env):
+    def matches(self, q: Query, env: Env) -> bool:
         return bool(q.scope.item_number or q.topic or q.quoted or env.context_item(q))
 
-    def answer(self, q, env):
+    def answer(self, q: Query, env: Env) -> Answer:
         found = env.numbered(q)
         pair = found[0] if len(found) == 1 else (env.context_item(q) if not q.topic else None) or best_item(q, env)
         if pair is None:
@@ -187,7 +188,7 @@ class Count(Intent):
 
     name, kind = "count", Kind.COUNT
 
-    def answer(self, q, env):
+    def answer(self, q: Query, env: Env) -> Answer:
         plans = env.scoped(q)
         if q.units:
             return REGISTRY["unit_items"].answer(q, env)
@@ -218,7 +219,7 @@ class Meta(Intent):
 
     name, kind = "meta", Kind.FACT
 
-    def answer(self, q, env):
+    def answer(self, q: Query, env: Env) -> Answer:
         plans = env.scoped(q)
         if len(plans) != 1:
             lines = [f"{p.title}：{p.doc_number or '无文号'}，{date_cn(p.issue_date) or '未注明日期'}" for p in plans]
@@ -227,7 +228,7 @@ class Meta(Intent):
         plan = plans[0]
         if not plan.header:
             return refuse(q, f"{plan.title}的文件里没有印发通知（文号、日期、主送单位），无法回答。")
-        from ...parser import fold_spaces
+        from ...parse_text import fold_spaces
 
         facts, quotes = [], []
         issuers = "、".join(plan.co_issuers + [plan.issuer])
@@ -257,10 +258,10 @@ class Clarify(Intent):
 
     name, kind = "clarify", Kind.CLARIFY
 
-    def matches(self, q, env):
+    def matches(self, q: Query, env: Env) -> bool:
         return not q.topic and not q.units and not q.scope.item_number
 
-    def answer(self, q, env):
+    def answer(self, q: Query, env: Env) -> Answer:
         plans = env.scoped(q) or env.plans
         plan = plans[0]
         name = re.sub(r"(?:市|县|区)?(?:教育局|教育和体育局).*$", "", plan.issuer) or plan.place

@@ -6,6 +6,7 @@ import re
 from dataclasses import replace
 
 from ...models import Item, Plan
+from ...retrieval import Hit
 from ...text import TIME_RE, best_sentences, sentences
 from ..contract import Answer, Citation, Kind, marker
 from ..evidence import flat, record_text
@@ -77,10 +78,10 @@ class Fact(Intent):
 
     name, kind = "fact", Kind.FACT
 
-    def matches(self, q, env):
+    def matches(self, q: Query, env: Env) -> bool:
         return bool(q.topic or q.unknown or env.context_item(q) or env.numbered(q))
 
-    def answer(self, q, env):
+    def answer(self, q: Query, env: Env) -> Answer:
         ask = q.asks[0].text
         # a length of time ("每天锻炼时间" is hours) is a figure, not a date
         frequency = bool(FREQUENCY.search(ask))
@@ -140,10 +141,10 @@ class Summary(Intent):
 
     name, kind = "summary", Kind.SUMMARY
 
-    def matches(self, q, env):
+    def matches(self, q: Query, env: Env) -> bool:
         return bool(q.topic or q.unknown or env.context_item(q))
 
-    def answer(self, q, env):
+    def answer(self, q: Query, env: Env) -> Answer:
         t = env.tuning
         chosen: list[tuple[Plan, Item]] = list(env.numbered(q))
         ctx = env.context_item(q)
@@ -186,7 +187,7 @@ class Summary(Intent):
                       supported=True, kind=Kind.SUMMARY.value, citations=cites, context=ctx_out)
 
 
-def section_spread(relevant, most: int) -> list[tuple[Plan, Item]]:
+def section_spread(relevant: list[Hit], most: int) -> list[tuple[Plan, Item]]:
     """A topic the evidence finds in two or more items of one section ("党建工作的重点"): that
     section's items, when it is small enough to list; the section is how the plan groups the topic."""
     counts: dict[tuple[str, str], int] = {}
@@ -247,12 +248,12 @@ def mention_candidates(q: Query, env: Env, terms: list[str]) -> list[tuple[Plan,
     return vocab.records(vocab.text_index.containing_any(flat(w) for w in required), scope)
 
 
-def render_mentions(q: Query, env: Env, topic: str, found, kind: Kind) -> Answer:
+def render_mentions(q: Query, env: Env, topic: str, found: list[tuple[Plan, Item, str]], kind: Kind) -> Answer:
     plans = env.scoped(q)
     for with_quotes in (True, False):
         shown = list(found)
         while shown:
-            by_plan: dict[str, list] = {}
+            by_plan: dict[str, list[tuple[Plan, Item, str]]] = {}
             for p, i, s in shown:
                 by_plan.setdefault(p.id, []).append((p, i, s))
             lines = []
@@ -283,10 +284,10 @@ class Mentions(Intent):
 
     name, kind = "mentions", Kind.CROSS_PLAN
 
-    def matches(self, q, env):
+    def matches(self, q: Query, env: Env) -> bool:
         return bool(q.topic or q.quoted)
 
-    def answer(self, q, env):
+    def answer(self, q: Query, env: Env) -> Answer:
         topic, found = mentions(q, env)
         kind = Kind.CROSS_PLAN if len(env.scoped(q)) > 1 else Kind.ENUMERATE
         if not found and not q.quoted:
@@ -309,10 +310,10 @@ class Exists(Intent):
 
     name, kind = "exists", Kind.EXISTS
 
-    def matches(self, q, env):
+    def matches(self, q: Query, env: Env) -> bool:
         return bool(q.topic or q.quoted or q.unknown)
 
-    def answer(self, q, env):
+    def answer(self, q: Query, env: Env) -> Answer:
         topic, found = mentions(q, env)
         if not found or q.unknown and not q.quoted:
             where = "、".join(p.title for p in env.scoped(q))
@@ -328,10 +329,10 @@ class Compare(Intent):
 
     name, kind = "compare", Kind.COMPARE
 
-    def matches(self, q, env):
+    def matches(self, q: Query, env: Env) -> bool:
         return len(env.scoped(q)) >= 2 and bool(q.topic or q.quoted)
 
-    def answer(self, q, env):
+    def answer(self, q: Query, env: Env) -> Answer:
         sides, cites, ok = [], [], 0
         plans = env.scoped(q)
         if q.scope.plan_ids is None and len(plans) > env.tuning.max_compared_plans:

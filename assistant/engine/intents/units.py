@@ -31,10 +31,10 @@ class UnitRole(Intent):
 
     name, kind = "unit_role", Kind.UNIT_ROLE
 
-    def matches(self, q, env):
+    def matches(self, q: Query, env: Env) -> bool:
         return bool(q.scope.item_number or q.last_item or q.topic or q.quoted or env.context_item(q) or q.unknown)
 
-    def answer(self, q, env):
+    def answer(self, q: Query, env: Env) -> Answer:
         if (q.scope.item_number or q.last_item) and not env.numbered(q):
             from .structure import range_refusal
 
@@ -44,7 +44,7 @@ class UnitRole(Intent):
             return not_found(q, env)
         plan, item = pair
         head = f"{plan.title}{label(item)}"
-        ctx = {"plan_id": plan.id, "item_id": item.id, "unit": (item.lead_units or [None])[0]}
+        ctx = {"plan_id": plan.id, "item_id": item.id, "unit": item.lead_units[0] if item.lead_units else None}
         citation = [cite(plan, item, item.title)]
         if not plan.has_units:
             return Answer(question=q.text, supported=False, kind=Kind.UNIT_ROLE.value, citations=citation, context=ctx,
@@ -88,7 +88,7 @@ def _roles_wanted(q: Query) -> list[str]:
     if len(q.units) == 1:
         if re.search(ANY_ROLE, q.core):
             return ["any"]
-        return ["responsible"] if q.role == "others" else [{"lead": "lead", "responsible": "responsible"}.get(q.role, "any")]
+        return ["responsible"] if q.role == "others" else [{"lead": "lead", "responsible": "responsible"}.get(q.role or "", "any")]
     segments = re.split(SEGMENT, q.core)
     roles = []
     for unit in q.units:
@@ -103,10 +103,10 @@ class UnitItems(Intent):
 
     name, kind = "unit_items", Kind.ENUMERATE
 
-    def matches(self, q, env):
+    def matches(self, q: Query, env: Env) -> bool:
         return bool(q.units) or bool(__import__("re").search(r"联合牵头|共同牵头", q.core))
 
-    def answer(self, q, env):
+    def answer(self, q: Query, env: Env) -> Answer:
         import re
 
         plans = [p for p in env.scoped(q) if p.has_units]
