@@ -69,7 +69,8 @@ class Obligation(Intent):
         picked = []
         for p, i in order:
             binding = [o for o in duties[env.vocab.index_of(i.id)] if o.binds(party)]
-            topical = [o for o in binding if env.evidence.cover(q.topic, o.action) > 0]
+            # a clause answers when it covers the topic as evidence must (not by a common word like 学校)
+            topical = [o for o in binding if env.evidence.cover(q.topic, o.action) >= env.tuning.min_coverage]
             # an item titled by the topic binds schools with all its clauses, the topic's first
             if env.evidence.cover(q.topic, i.title) >= env.tuning.min_coverage:
                 topical += [o for o in binding if o not in topical]
