@@ -26,7 +26,10 @@ def _plan(pid, place, units=True):
 
 @pytest.fixture(scope="module")
 def env():
-    plans = [_plan("alpha-2021", "甲市"), _plan("beta-2021", "乙县", units=False)]
+    return _env([_plan("alpha-2021", "甲市"), _plan("beta-2021", "乙县", units=False)])
+
+
+def _env(plans):
     records = {i.id: (p, i) for p in plans for i in p.items}
     vocab = Vocabulary(plans)
 
@@ -154,3 +157,13 @@ def test_text_index_finds_substrings_like_a_scan():
     for needle in ["安全", "学前", "学前教育", "前三年毛", "全管", "学", "不存在", "发展x"]:
         assert index.containing(needle).tolist() == [n for n, t in enumerate(texts) if needle in t], needle
     assert index.count("") == 0 and index.containing_any(["安全", "普惠"]).tolist() == [0, 1, 3]
+
+
+def test_a_plan_without_numbered_items_is_counted_as_such_not_a_crash():
+    empty = Plan(id="gamma-2021", title="丙区教育局2021年工作要点", issuer="丙区教育局", year=2021,
+                 source="gamma-2021.txt", place="丙区", items=[])
+    env = _env([_plan("alpha-2021", "甲市"), empty])
+    ans = REGISTRY["count"].answer(read(env, "一共多少项？"), env)
+    assert ans.supported and "共3项" not in ans.answer and "3项" in ans.answer and "丙区" in ans.answer
+    ans = REGISTRY["count"].answer(read(env, "丙区一共多少项？"), env)
+    assert ans.supported is False and not ans.citations

@@ -196,12 +196,18 @@ class Count(Intent):
             ans = SectionItems().answer(q, env)
             ans.kind = Kind.COUNT.value if ans.supported else ans.kind
             return ans
-        if len(plans) != 1:
+        # a plan whose file yielded no numbered items cannot be counted (nor cited by its last item)
+        empty = [p.title for p in plans if not p.numbered_items]
+        plans = [p for p in plans if p.numbered_items]
+        if not plans:
+            return refuse(q, f"{'、'.join(empty) or '现有计划'}中没有读到编号的工作条目，无法计数。")
+        if len(plans) != 1 or empty:
             lines, cites = [], []
             for p in plans:
                 last = p.numbered_items[-1]
                 lines.append(f"{p.title}：{len(p.sections)}个部分，{len(p.numbered_items)}项{marker(p, last)}")
                 cites.append(cite(p, last, last.title))
+            lines += [f"{title}：没有读到编号的工作条目" for title in empty]
             return Answer(question=q.text, answer="问题没有指明计划，各计划的规模如下：\n" + "\n".join(lines),
                           supported=True, kind=Kind.COUNT.value, citations=cites)
         plan = plans[0]
