@@ -7,17 +7,11 @@ Checks streaming, citation chips, the detail panel, feedback, a follow-up, clear
 from __future__ import annotations
 
 import json
-import os
-import time
-from pathlib import Path
 
 import pytest
 
-from web_support import ROOT, live_server
+from web_support import ROOT, chromium_browser, live_server, wait_for
 
-CHROMIUM = Path(os.environ.get("ASSISTANT_CHROMIUM", "/usr/bin/chromium"))
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 ARTIFACTS = ROOT / "test-artifacts"
 
 # Records every distinct text the latest bot message shows, to see the answer arrive in pieces.
@@ -36,25 +30,9 @@ WATCH_STREAM = """() => {
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: run `make browser` (apt-get install chromium) "
-                    "or set ASSISTANT_CHROMIUM to its path")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        yield b
-        b.close()
+    yield from chromium_browser()
 
 
-def _wait_for(predicate, timeout: float = 15, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_chat_in_the_browser(browser):
@@ -72,7 +50,7 @@ def test_chat_in_the_browser(browser):
     page.click("#send")
     chip = page.locator("#chatbot .bot-row a.cite-chip").first
     chip.wait_for(timeout=30000)
-    _wait_for(lambda: "扶贫办" in page.locator("#chatbot .bot-row").last.inner_text(), what="the full answer")
+    wait_for(lambda: "扶贫办" in page.locator("#chatbot .bot-row").last.inner_text(), what="the full answer")
     texts = page.evaluate("window.__botTexts")
     assert len(texts) >= 2, texts  # seen growing, not in one piece
     assert all(len(a) < len(b) for a, b in zip(texts, texts[1:])), texts
@@ -94,7 +72,7 @@ def test_chat_in_the_browser(browser):
     # thumbs up: one JSON line in the data folder
     page.locator("#chatbot button[aria-label='赞']").last.click()
     feedback = server.data_dir / "feedback.jsonl"
-    _wait_for(feedback.exists, what="feedback.jsonl")
+    wait_for(feedback.exists, what="feedback.jsonl")
     record = json.loads(feedback.read_text(encoding="utf-8").splitlines()[-1])
     assert record["liked"] is True and record["question"] == "学生资助由哪个科室牵头？"
     assert record["citations"] == ["dazhou-2020:21"]
@@ -102,7 +80,7 @@ def test_chat_in_the_browser(browser):
     # follow-up: "它" is the item of the previous answer
     page.fill("#question textarea", "那它的责任科室呢？")
     page.keyboard.press("Enter")
-    _wait_for(lambda: page.locator("#chatbot .bot-row").count() == 2
+    wait_for(lambda: page.locator("#chatbot .bot-row").count() == 2
               and page.locator("#chatbot .bot-row").last.locator("a.cite-chip").count() == 1, what="the follow-up")
     follow = page.locator("#chatbot .bot-row").last.inner_text()
     assert "计财科" in follow and "达州市2020·第21项" in follow
@@ -110,7 +88,7 @@ def test_chat_in_the_browser(browser):
 
     # a new conversation
     page.click("#new-chat")
-    _wait_for(lambda: page.locator("#chatbot .bot-row").count() == 0, what="the chat to clear")
+    wait_for(lambda: page.locator("#chatbot .bot-row").count() == 0, what="the chat to clear")
 
     # 计划浏览: the search narrows the table; 校长视角 shows its checklist
     page.get_by_role("tab", name="计划浏览").click()

@@ -2,22 +2,15 @@
 security headers (CSP, no API description before login), and the chat answers once logged in."""
 from __future__ import annotations
 
-import os
-from pathlib import Path
 
-import pytest
 
-from web_support import LiveServer
+from web_support import ARGS, CHROMIUM, LiveServer, require_chromium
 
-CHROMIUM = Path(os.environ.get("ASSISTANT_CHROMIUM", "/usr/bin/chromium"))
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 USER, PASSWORD = "rector", "correct-horse-7"
 
 
 def test_login_then_chat_in_the_browser():
-    if not CHROMIUM.exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: run `make browser`")
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     server = LiveServer(env={"ASSISTANT_USER": USER, "ASSISTANT_PASSWORD": PASSWORD}).wait()

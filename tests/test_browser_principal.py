@@ -6,42 +6,21 @@ back. Screenshots of both widths go to docs/ (the README shows them).
 """
 from __future__ import annotations
 
-import os
-import time
 from pathlib import Path
 
 import pytest
 
-from web_support import ROOT, live_server
+from web_support import ROOT, chromium_browser, live_server, wait_for
 
-CHROMIUM = Path(os.environ.get("ASSISTANT_CHROMIUM", "/usr/bin/chromium"))
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 DOCS = ROOT / "docs"
 PLAN = "邵东市教育局2020年工作要点"
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: run `make browser` (apt-get install chromium) "
-                    "or set ASSISTANT_CHROMIUM to its path")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        yield b
-        b.close()
+    yield from chromium_browser()
 
 
-def _wait_for(predicate, timeout: float = 15, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _pick(page, elem_id: str, option: str) -> None:
@@ -57,7 +36,7 @@ def _open_checklist(page, server, party: str) -> str:
     _pick(page, "principal-plan", PLAN)
     _pick(page, "principal-party", party)
     summary = page.locator("#principal-list .ob-summary")
-    _wait_for(lambda: f"{PLAN} · {party}" in summary.inner_text(), what=f"the {party} checklist")
+    wait_for(lambda: f"{PLAN} · {party}" in summary.inner_text(), what=f"the {party} checklist")
     return summary.inner_text()
 
 
@@ -118,7 +97,7 @@ def test_principal_checklist_desktop_and_phone(browser, tmp_path):
     # search narrows the list
     page.locator("#principal-search textarea, #principal-search input").first.fill("体育")
     page.keyboard.press("Enter")
-    _wait_for(lambda: 0 < cards.count() < count, what="the search to narrow the list")
+    wait_for(lambda: 0 < cards.count() < count, what="the search to narrow the list")
     assert all("体育" in t for t in page.locator("#principal-list .ob-card").all_inner_texts())
     page.close()
 

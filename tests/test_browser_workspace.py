@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from test_browser import ARGS, CHROMIUM, _wait_for
-from web_support import ROOT, LiveServer
+from web_support import ROOT, LiveServer, chromium_browser, wait_for
 
 FIXTURES = Path(__file__).parent / "fixtures" / "plans"
 DOCS = ROOT / "docs"
@@ -37,14 +36,7 @@ def server():
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: run `make browser` or set ASSISTANT_CHROMIUM")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        yield b
-        b.close()
+    yield from chromium_browser()
 
 
 def _open(browser, server, width=1440, height=900, path="/"):
@@ -61,7 +53,7 @@ def _ask(page, question: str, chips: int = 1):
     before = page.locator("#chatbot .bot-row").count()
     page.fill("#question textarea", question)
     page.click("#send")
-    _wait_for(lambda: page.locator("#chatbot .bot-row").count() > before
+    wait_for(lambda: page.locator("#chatbot .bot-row").count() > before
               and page.locator("#chatbot .bot-row").last.locator(".answer-tools").count() == 1,
               timeout=60, what=f"the answer to {question}")
     return page.locator("#chatbot .bot-row").last
@@ -74,16 +66,16 @@ def test_conversation_copy_scope_typing_votes_and_reload(browser, server):
 
     # copy as clean text: citations written out, no markup; the screen-reader label says the same
     answer.get_by_text("复制文本").click()
-    _wait_for(lambda: page.evaluate("window.__assistantCopied"), what="the copy")
+    wait_for(lambda: page.evaluate("window.__assistantCopied"), what="the copy")
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied.endswith("扶贫办。〔达州市教育局2020年工作要点·第21项〕") and "<" not in copied
     assert "复制" not in copied
     message = answer.locator("[data-testid='bot']")
-    _wait_for(lambda: (message.get_attribute("aria-label") or "").startswith("回答："), what="the clean label")
+    wait_for(lambda: (message.get_attribute("aria-label") or "").startswith("回答："), what="the clean label")
     label = message.get_attribute("aria-label")
     assert label.startswith("回答：") and "<a" not in label and "〔达州市教育局2020年工作要点·第21项〕" in label
     answer.get_by_text("复制 Markdown").click()
-    _wait_for(lambda: page.evaluate("navigator.clipboard.readText()").startswith("**问：** 学生资助"), what="markdown")
+    wait_for(lambda: page.evaluate("navigator.clipboard.readText()").startswith("**问：** 学生资助"), what="markdown")
     assert "- 〔达州市教育局2020年工作要点·第21项〕提高资助工作精准管理能力" in page.evaluate("navigator.clipboard.readText()")
 
     # the context chip says what a follow-up refers to
@@ -94,10 +86,10 @@ def test_conversation_copy_scope_typing_votes_and_reload(browser, server):
     page.fill("#question textarea", "哪些计划提到县管校聘？")
     page.click("#send")
     page.locator("#question textarea").press_sequentially("那它的责任科室呢？", delay=5)
-    _wait_for(lambda: page.locator("#send").inner_text() == "回答中…", what="the busy state")
+    wait_for(lambda: page.locator("#send").inner_text() == "回答中…", what="the busy state")
     assert not page.locator("#send button, #send").first.is_enabled()
     page.locator("#question textarea").press("Enter")  # while busy: nothing is sent, nothing is erased
-    _wait_for(lambda: page.locator("#send").inner_text() == "发送" and page.locator("#chatbot .bot-row").count() == 2,
+    wait_for(lambda: page.locator("#send").inner_text() == "发送" and page.locator("#chatbot .bot-row").count() == 2,
               timeout=60, what="the second answer")
     assert page.locator("#question textarea").input_value() == "那它的责任科室呢？"
     assert page.locator("#chatbot .user-row").count() == 2
@@ -110,37 +102,37 @@ def test_conversation_copy_scope_typing_votes_and_reload(browser, server):
         return [json.loads(x)["liked"] for x in text.splitlines()]
 
     page.locator("#chatbot button[aria-label='赞']").last.click()  # Gradio's own labels, in Chinese
-    _wait_for(lambda: votes() == [True], what="the vote")
+    wait_for(lambda: votes() == [True], what="the vote")
     page.locator("#chatbot button[aria-label='踩']").last.click()
-    _wait_for(lambda: votes() == [False], what="the changed vote, replacing the first")
+    wait_for(lambda: votes() == [False], what="the changed vote, replacing the first")
     page.locator("#feedback-comment textarea").wait_for(timeout=15000)
     time.sleep(1)  # the vote's update of the box (its stored comment, none yet) lands first
     page.fill("#feedback-comment textarea", "少了永顺")
     page.locator("#feedback-comment textarea").press("Enter")
-    _wait_for(lambda: feedback.exists() and "少了永顺" in feedback.read_text(encoding="utf-8"), what="the comment")
+    wait_for(lambda: feedback.exists() and "少了永顺" in feedback.read_text(encoding="utf-8"), what="the comment")
     lines = [json.loads(x) for x in feedback.read_text(encoding="utf-8").splitlines()]
     assert len(lines) == 1 and lines[0]["liked"] is False and lines[0]["question"] == "哪些计划提到县管校聘？"
 
     # reload: the conversation and its history entry come back, chips included
     page.reload(wait_until="load")
-    _wait_for(lambda: page.locator("#chatbot .bot-row").count() == 2, timeout=30, what="the restored conversation")
+    wait_for(lambda: page.locator("#chatbot .bot-row").count() == 2, timeout=30, what="the restored conversation")
     assert page.locator("#chatbot a.cite-chip").first.inner_text() == "达州市2020·第21项"
     assert "学生资助由哪个科室牵头？" in page.locator("#history").inner_text()
 
     # the plan filter shows as a chip; a question naming another plan says the filter was not used
     page.locator("#plan-filter input").click()
     page.get_by_role("option", name="邵东市教育局2020年工作要点").click()
-    _wait_for(lambda: "范围：邵东市教育局2020年工作要点" in chip.inner_text(), what="the scope chip")
+    wait_for(lambda: "范围：邵东市教育局2020年工作要点" in chip.inner_text(), what="the scope chip")
     answer = _ask(page, "达州2020年第17项讲什么？")
     assert "未按计划范围「邵东市教育局2020年工作要点」作答" in answer.inner_text()
     page.click("#scope-clear-plan")
-    _wait_for(lambda: "范围：邵东" not in chip.inner_text(), what="the filter removed")
+    wait_for(lambda: "范围：邵东" not in chip.inner_text(), what="the filter removed")
 
     # new conversation, then the history holds both
     page.click("#new-chat")
-    _wait_for(lambda: page.locator("#chatbot .bot-row").count() == 0, what="an empty chat")
+    wait_for(lambda: page.locator("#chatbot .bot-row").count() == 0, what="an empty chat")
     _ask(page, "邵东今年要新增多少学位？")
-    _wait_for(lambda: page.locator("#history label").count() == 2, what="two conversations listed")
+    wait_for(lambda: page.locator("#history label").count() == 2, what="two conversations listed")
     page.context.close()
 
 
@@ -169,7 +161,7 @@ def test_upload_accept_ask_and_delete_a_plan(browser, server):
     page.get_by_role("option", name="益阳市教育局2021年工作要点（yiyang-2021）").click()
     page.locator("#delete-confirm input").check()
     page.click("#plan-delete")
-    _wait_for(lambda: "已删除 yiyang-2021" in page.locator("#plans-status").inner_text(), timeout=120,
+    wait_for(lambda: "已删除 yiyang-2021" in page.locator("#plans-status").inner_text(), timeout=120,
               what="the deletion")
     assert "益阳" not in page.locator("#plans-table").inner_text()
     assert not any(p.name.startswith("yiyang") for p in server.corpus.iterdir())
@@ -182,11 +174,11 @@ def test_browse_sort_search_count_and_share_link(browser, server):
     table = page.locator("#browse-table")
     page.fill("#browse-query textarea", "县管校聘")
     page.locator("#browse-query textarea").press("Enter")
-    _wait_for(lambda: "共 2 条" in table.inner_text(), what="the count")
+    wait_for(lambda: "共 2 条" in table.inner_text(), what="the count")
     table.get_by_role("link", name="编号").click()
-    _wait_for(lambda: table.locator("th[aria-sort='ascending']").count() == 1, what="the sort")
+    wait_for(lambda: table.locator("th[aria-sort='ascending']").count() == 1, what="the sort")
     table.get_by_role("link", name="编号▲").click()
-    _wait_for(lambda: table.locator("th[aria-sort='descending']").count() == 1, what="the reverse sort")
+    wait_for(lambda: table.locator("th[aria-sort='descending']").count() == 1, what="the reverse sort")
     assert [r.get_attribute("data-id") for r in table.locator("tbody tr").all()] == ["dazhou-2020:33", "hengyang-2022:19"]
     table.get_by_role("link", name="做优教师管理服务").click()
     detail = page.locator("#browse-detail .item-detail[data-item='hengyang-2022:19']")
@@ -196,7 +188,7 @@ def test_browse_sort_search_count_and_share_link(browser, server):
     assert box and box["y"] < 900  # in view
     page.fill("#browse-query textarea", "没有这个词的条目")
     page.locator("#browse-query textarea").press("Enter")
-    _wait_for(lambda: "没有符合条件的条目" in table.inner_text(), what="the empty state")
+    wait_for(lambda: "没有符合条件的条目" in table.inner_text(), what="the empty state")
     assert page.locator("input[placeholder='Search...'], input[placeholder='搜索...']").count() == 0  # one search box
     page.context.close()
 
@@ -214,7 +206,7 @@ def test_phone_layout_citation_in_view_and_screenshots(browser, server):
     answer.locator("a.cite-chip").first.tap()
     sheet = page.locator("#item-detail .item-detail[data-item='dazhou-2020:21']")
     sheet.wait_for(timeout=15000)
-    _wait_for(lambda: sheet.locator("h3").is_visible(), what="the item shown")
+    wait_for(lambda: sheet.locator("h3").is_visible(), what="the item shown")
     time.sleep(0.5)  # let Gradio's update transition finish before the screenshot
     box = page.locator("#detail-col").bounding_box()
     assert box and box["y"] >= 0 and box["y"] + 40 < 844, box  # opens in the viewport, not 1100 px below
@@ -226,7 +218,7 @@ def test_phone_layout_citation_in_view_and_screenshots(browser, server):
     assert width() <= 390
     page.screenshot(path=str(DOCS / "screenshot-phone.png"))
     page.locator(".detail-close").click()
-    _wait_for(lambda: page.locator("#item-detail .item-detail").count() == 0, what="the sheet closed")
+    wait_for(lambda: page.locator("#item-detail .item-detail").count() == 0, what="the sheet closed")
     page.get_by_role("tab", name="计划浏览").click()
     page.locator("#browse-table tbody tr").first.wait_for(timeout=15000)
     assert width() <= 390

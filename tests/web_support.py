@@ -143,3 +143,40 @@ def live_server() -> LiveServer:
         atexit.register(server.stop)
         _cache["server"] = server.wait()
     return _cache["server"]
+
+
+# ---- the browser: Debian's Chromium driven by Playwright ---------------------------------------
+CHROMIUM = Path(os.environ.get("ASSISTANT_CHROMIUM", "/usr/bin/chromium"))
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+
+def require_chromium() -> None:
+    """Fail (not skip) when the browser is missing: the browser tests are part of `make test`."""
+    if not CHROMIUM.exists():
+        import pytest
+
+        pytest.fail(f"Chromium not found at {CHROMIUM}: run `make browser` (apt-get install chromium) "
+                    "or set ASSISTANT_CHROMIUM to its path")
+
+
+def chromium_browser():
+    """A launched headless Chromium for a module's tests (a generator for a pytest fixture)."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+def wait_for(predicate, timeout: float = 15, what: str = "condition"):
+    """Poll until `predicate()` is truthy and return it; fail naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
