@@ -4,19 +4,14 @@ bureau's IT starts (checked for consistency here: this machine runs no Docker en
 """
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import httpx
 import pytest
 import yaml
 
-from web_support import ROOT, LiveServer, free_port
+from web_support import ROOT, LiveServer, chroma_server
 
 QUESTIONS = {"学生资助由哪个科室牵头？": "dazhou-2020:21", "邵东今年要新增多少学位？": "shaodong-2020:7"}
 
@@ -24,24 +19,7 @@ QUESTIONS = {"学生资助由哪个科室牵头？": "dazhou-2020:21", "邵东�
 @pytest.fixture(scope="module")
 def chroma_url(tmp_path_factory):
     """A real `chroma run` server on a free loopback port, for this module."""
-    port = free_port()
-    data = tmp_path_factory.mktemp("chroma-server")
-    proc = subprocess.Popen([str(Path(sys.executable).with_name("chroma")), "run", "--path", str(data),
-                             "--host", "127.0.0.1", "--port", str(port)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        raise RuntimeError("chroma server did not start")
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=20)
+    yield from chroma_server(tmp_path_factory.mktemp("chroma-server"))
 
 
 def test_workers_share_a_chroma_server_and_follow_new_builds(chroma_url, built_index, tmp_path):

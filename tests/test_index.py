@@ -4,7 +4,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ import pytest
 from assistant.embeddings import get_embedder
 from assistant.retrieval import Filters, open_retriever
 from assistant.store import IndexStore, IndexUnavailable
+import web_support
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -228,34 +228,9 @@ def test_orphan_chroma_segment_folders_are_removed_on_the_next_build(small_corpu
     assert open_retriever(index_dir).search("公参民学校什么时候转公办", k=1)[0].item.id == "hengyang-2022:5"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture()
 def chroma_server(tmp_path):
-    port = _free_port()
-    chroma = Path(sys.executable).with_name("chroma")
-    proc = subprocess.Popen([str(chroma), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1",
-                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
-    import urllib.request
-
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        raise RuntimeError("chroma server did not start")
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=20)
+    yield from web_support.chroma_server(tmp_path / "server-data", timeout=60)
 
 
 def test_retrieval_against_a_chroma_server(chroma_server, tmp_path, plans_dir):
