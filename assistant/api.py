@@ -3,6 +3,7 @@
 Routes (all JSON):
 
     POST /api/ask                 {question, plan?, history?} -> the answer contract (Answer.to_dict())
+    POST /api/ask/stream          the same, as server-sent events: model drafts, then the final answer
     GET  /api/plans               the indexed plans
     GET  /api/plans/{id}/items    every record of one plan
     GET  /api/items/{id}          one record, e.g. dazhou-2020:17
@@ -144,6 +145,11 @@ def create_app(assistant, settings: Settings | None = None, ui: bool = True) -> 
             return assistant.ask(body.question, history=body.history_for_engine(), plan=body.plan or None).to_dict()
         return await (lane.run(run) if _is_heavy(body) else run_in_threadpool(run))
 
+    from .api_stream import FinishedAnswers, StreamStats, stream_router  # noqa: E402  (SSE answers: api_stream.py)
+    app.state.answer_streams, app.state.finished_answers = StreamStats(), FinishedAnswers()
+    app.include_router(stream_router(assistant, guarded, lane.run, app.state.answer_streams,
+                                     app.state.finished_answers))  # POST /api/ask/stream
+
     @app.get("/api/plans", response_model=list[PlanOut], dependencies=guarded, tags=["plans"])
     def plans() -> list[dict]:
         """The indexed plans (id, title, issuer, year, item count, sections)."""
@@ -178,7 +184,7 @@ def create_app(assistant, settings: Settings | None = None, ui: bool = True) -> 
         build = getattr(getattr(retriever, "manifest", None), "build_id", None)
         return {"status": "ok", "plans": len(plans), "build": build}
 
-    app.include_router(openai_router(assistant, settings))  # /v1: OpenAI-compatible chat (api_openai.py)
+    app.include_router(openai_router(assistant, settings, app.state.answer_streams))  # /v1: OpenAI-compatible chat (api_openai.py)
     app.include_router(plans_router(assistant, settings))  # upload / accept / correct / delete plans (api_plans.py)
     app.include_router(conversations_router(settings))  # the web chat's stored conversations (api_conversations.py)
     _add_docs(app, guarded)

@@ -25,7 +25,7 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Iterator
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -34,6 +34,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from .api_stream import ERROR, FINAL, SSE_HEADERS, VERIFIED, AnswerStream, StreamStats
 from .schemas import MAX_HISTORY_TURNS, ErrorOut, Text
 from .service import MAX_QUESTION_CHARS
 
@@ -143,7 +144,7 @@ def limited_route(max_bytes: int) -> type[APIRoute]:
 
 
 # ---- the router ---------------------------------------------------------------------------
-def openai_router(assistant: Assistant, settings: Settings) -> APIRouter:
+def openai_router(assistant: Assistant, settings: Settings, stats: StreamStats | None = None) -> APIRouter:
     """The /v1 routes over `assistant`, guarded like /api/ (header auth, body limit, heavy lane)."""
     from .api import HEAVY_QUESTION_CHARS, MAX_BODY_BYTES, HeavyLane  # here, not at import: api.py includes this router
 
@@ -157,7 +158,8 @@ def openai_router(assistant: Assistant, settings: Settings) -> APIRouter:
                        route_class=limited_route(MAX_BODY_BYTES),
                        responses={code: {"model": ErrorOut} for code in (400, 401, 404, 413, 422, 503)})
     # multi-turn requests replay earlier questions: the same bound as /api/ask's heavy lane
-    heavy_lane: Callable[[Callable[[], dict[str, Any]]], Awaitable[dict[str, Any]]] = HeavyLane().run
+    heavy_lane: Callable[[Callable[[], Any]], Awaitable[Any]] = HeavyLane().run
+    streams = stats or StreamStats()
     started = int(time.time())
 
     @router.get("/models", response_model=ModelList)
@@ -183,14 +185,14 @@ def openai_router(assistant: Assistant, settings: Settings) -> APIRouter:
         completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
         usage = bool(body.stream_options and body.stream_options.include_usage)
         if body.stream and hasattr(assistant, "begin"):  # generative mode: verified sentences as the model writes
-            generation = await run_in_threadpool(assistant.begin, question, history, plan)  # bad input raises here
-            return StreamingResponse(_chunks(generation, lambda: generation.answer.to_dict(), body, completion_id,
-                                             created, usage),
-                                     media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+            # on a worker thread (the heavy lane when heavy) for the whole generation; bad input raises here
+            stream = await AnswerStream(assistant, question, history, plan, streams).open(
+                heavy_lane if heavy else run_in_threadpool)
+            return StreamingResponse(_generated_chunks(stream, body, completion_id, created, usage),
+                                     media_type="text/event-stream", headers=SSE_HEADERS)
         answer = await (heavy_lane(run) if heavy else run_in_threadpool(run))
         if body.stream:
-            return StreamingResponse(_chunks(pieces(answer["answer"]), lambda: answer, body, completion_id, created,
-                                             usage),
+            return StreamingResponse(_chunks(pieces(answer["answer"]), answer, body, completion_id, created, usage),
                                      media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
         return {"id": completion_id, "object": "chat.completion", "created": created, "model": body.model,
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": answer["answer"],
@@ -260,23 +262,43 @@ def pieces(text: str) -> list[str]:
     return out if "".join(out) == text else [text]
 
 
-def _chunks(texts: Iterable[str], final: Callable[[], dict[str, Any]], body: ChatRequest, completion_id: str,
-            created: int, usage: bool) -> Iterator[str]:
-    """Server-sent events: role, one chunk per piece of `texts`, the closing chunk with citations, [DONE].
+def _event(body: ChatRequest, completion_id: str, created: int, delta: dict[str, Any], finish: str | None = None,
+           **extra: Any) -> str:
+    """One chat.completion.chunk as a server-sent event."""
+    chunk = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": body.model,
+             "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}], **extra}
+    return f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
 
-    `final()` is the whole answer, read once `texts` is exhausted (a generation knows it only then)."""
-    def event(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
-        chunk = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": body.model,
-                 "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}], **extra}
-        return f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
 
-    yield event({"role": "assistant", "content": ""})
-    for piece in texts:
-        yield event({"content": piece})
-    answer = final()
-    yield event({}, "stop", citations=answer["citations"], assistant=_extra(answer))
+def _closing(answer: dict[str, Any], body: ChatRequest, completion_id: str, created: int, usage: bool) -> Iterator[str]:
+    """The chunk with finish_reason, citations and the contract; the usage chunk when asked; [DONE]."""
+    yield _event(body, completion_id, created, {}, "stop", citations=answer["citations"], assistant=_extra(answer))
     if usage:  # OpenAI's shape: a last chunk with no choices and the usage
         chunk = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": body.model,
                  "choices": [], "usage": _usage(body, answer)}
         yield f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
     yield "data: [DONE]\n\n"
+
+
+def _chunks(texts: Iterable[str], answer: dict[str, Any], body: ChatRequest, completion_id: str,
+            created: int, usage: bool) -> Iterator[str]:
+    """Server-sent events of a finished answer: role, one chunk per piece of `texts`, the closing chunks."""
+    yield _event(body, completion_id, created, {"role": "assistant", "content": ""})
+    for piece in texts:
+        yield _event(body, completion_id, created, {"content": piece})
+    yield from _closing(answer, body, completion_id, created, usage)
+
+
+async def _generated_chunks(stream: AnswerStream, body: ChatRequest, completion_id: str, created: int,
+                            usage: bool) -> AsyncIterator[str]:
+    """Server-sent events of an answer being generated: each verified sentence as it passes, then the closing
+    chunks (a disconnected client stops the generation: `AnswerStream.events`)."""
+    yield _event(body, completion_id, created, {"role": "assistant", "content": ""})
+    async for kind, payload in stream.events():
+        if kind == VERIFIED:
+            yield _event(body, completion_id, created, {"content": payload})
+        elif kind == FINAL:
+            for text in _closing(payload, body, completion_id, created, usage):
+                yield text
+        elif kind == ERROR:  # the stream has begun: an OpenAI-style error object in-band
+            yield f"data: {json.dumps({'error': {'message': payload['error'], 'type': 'server_error'}})}\n\n"

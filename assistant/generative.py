@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,6 +83,13 @@ class Generation:
     def __init__(self, owner: GenerativeAssistant, base: Answer):
         self.owner, self.base = owner, base
         self.answer: GenerativeAnswer | None = None
+        # Streaming hooks (api_stream.py): every raw model chunk goes to `on_draft` as it arrives, and
+        # setting `stop` ends the generation at the next chunk (the model's stream is closed, so a
+        # served model stops writing too); the answer then stays None and `cancelled` is True.
+        self.on_draft: Callable[[str], None] | None = None
+        self.stop = threading.Event()
+        self.cancelled = False
+        self.chunks = 0  # model chunks read so far
 
     def __iter__(self) -> Iterator[str]:
         base, owner = self.base, self.owner
@@ -104,8 +112,7 @@ class Generation:
         removed: list[dict[str, str]] = []
         used: list[int] = []
         try:
-            for chunk in owner.model.stream(owner.messages(base.question, evidence)):
-                text = chunk.content if isinstance(chunk.content, str) else ""
+            for text in self._drafts(owner.messages(base.question, evidence)):
                 if text and first_token is None:
                     first_token = time.perf_counter()
                 buffer += text
@@ -119,6 +126,8 @@ class Generation:
                         return
                     if out:
                         yield out
+            if self.cancelled:  # stopped by the client: nothing more is written or checked
+                return
             for sentence in sentences(buffer):
                 out = self._take(owner.check(sentence, evidence), evidence, held, kept, removed, used)
                 if out is None:
@@ -148,6 +157,24 @@ class Generation:
                         "removed": removed, "evidence": len(evidence)})
         verify_citations(answer, records)  # the contract every surface relies on, as for extractive answers
         self.answer = answer
+
+    def _drafts(self, messages: list[Any]) -> Iterator[str]:
+        """The model's text chunks as they arrive (each passed to `on_draft`), until `stop` is set."""
+        stream = self.owner.model.stream(messages)
+        try:
+            for chunk in stream:
+                if self.stop.is_set():
+                    self.cancelled = True
+                    return
+                self.chunks += 1
+                text = chunk.content if isinstance(chunk.content, str) else ""
+                if text and self.on_draft is not None:
+                    self.on_draft(text)
+                yield text
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:  # closes the HTTP stream: a served model stops generating
+                close()
 
     def _take(self, verdict: Checked, evidence: list[Evidence], held: list[str], kept: list[str],
               removed: list[dict[str, str]], used: list[int]) -> str | None:
