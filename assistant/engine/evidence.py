@@ -7,6 +7,7 @@ word that names what is asked and that the plans lack does count against the evi
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, Callable, Iterable
 import re
@@ -28,6 +29,18 @@ def flat(text: str) -> str:
     abbreviated coordination written out (新改(扩、建) ~ 新改扩建, 改(扩)建 ~ 改扩建)."""
     text = _ABBREVIATED_RE.sub(lambda m: m.group(1) + (m.group(2) or ""), text)
     return _QUOTE_CHARS.sub("", text)
+
+
+@functools.lru_cache(maxsize=4096)
+def compound_parts(word: str) -> tuple[str, ...]:
+    """The dictionary words a compound is made of ("体育锻炼" → 体育, 锻炼); () for a simple word."""
+    import jieba
+
+    if len(word) < 4:
+        return ()
+    parts = [p for p in jieba.lcut_for_search(word, HMM=False) if len(p) >= 2 and p != word]
+    # only a split that spells the whole word: overlapping guesses say nothing of its parts
+    return tuple(parts) if "".join(parts) == word else ()
 
 
 def record_text(item: Item) -> str:
@@ -135,7 +148,8 @@ class Evidence:
         self.vocab = vocab
         self.tuning = tuning
 
-    def cover(self, words: list[str] | tuple[str, ...], text: str, unknown: tuple[str, ...] = ()) -> float:
+    def cover(self, words: list[str] | tuple[str, ...], text: str, unknown: tuple[str, ...] = (),
+              partial: bool = False) -> float:
         """IDF-weighted share of topic words in a text. A word the plans contain must appear verbatim;
         an unknown compound ("幼儿园学位") may appear in halves. `unknown` words (asked about, absent
         from every plan) weigh against the share with their full (maximal) IDF."""
@@ -149,6 +163,11 @@ class Evidence:
         for w in words:
             if flat(w) in f or (not self.vocab.known(w) and coverage([w], f) == 1.0):
                 found += weight(w)
+            elif partial and (parts := compound_parts(w)):
+                # "体育锻炼" asked, "体育活动" written: the shared part earns part of the word's weight
+                # a part as common as 教育 earns little: parts weigh by their own IDF
+                share = sum(weight(x) for x in parts if x in f) / sum(weight(x) for x in parts)
+                found += self.tuning.compound_part_credit * share * weight(w)
         if unknown:
             # an asked-about word no record contains weighs as much as the rarest word can
             total += self.tuning.unknown_word_weight * sum(weight(w) for w in unknown)
@@ -162,11 +181,15 @@ class Evidence:
         threshold = t.min_coverage if threshold is None else threshold
         if not topic and not unknown:
             return [h for h in hits if "exact" in h.signals][:1]
-        out = []
-        for n, h in enumerate(hits):
-            c = self.cover(topic, record_text(h.item), unknown)
-            if c >= threshold:
-                out.append(h)
-            elif n == 0 and h.dense_score >= t.dense_floor and c >= t.dense_min_coverage:
-                out.append(h)
+        # compounds found only in parts ("体育锻炼" ~ "体育活动") count only when no record has them whole
+        for partial in (False, True):
+            out = []
+            for n, h in enumerate(hits):
+                c = self.cover(topic, record_text(h.item), unknown, partial)
+                if c >= threshold:
+                    out.append(h)
+                elif n == 0 and h.dense_score >= t.dense_floor and c >= t.dense_min_coverage:
+                    out.append(h)
+            if out:
+                break
         return out

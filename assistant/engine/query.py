@@ -43,6 +43,11 @@ SCAFFOLD = re.compile(
     r"(?:这|那|哪)?(?:几|四|两|三|各)?(?:份|个)?(?:工作)?(?:要点|计划|文件)(?:里|中|上)?|(?:19|20)?\d{2}年")
 # Who the asker is, not what they ask about, when their own situation supplies the topic.
 SELF_WORDS = {"学校", "校长", "老师", "教师", "我们", "一所", "一名", "一个", "今年", "园长", "局里"}
+# Nouns naming a kind of value rather than a thing ("锻炼时间", "补助标准", "普职比例"): a closed
+# grammatical class; the value itself is what the answer states, the evidence need not repeat the noun.
+VALUE_NOUNS = frozenset("时间 时长 时限 期限 日期 节点 比例 占比 数量 数额 人数 金额 规模 面积 频次 频率 标准 指标 数字 数据".split())
+# A request's opening ("请比较", "麻烦对比一下", "帮我梳理"): the verb after it is the operation asked.
+REQUEST = re.compile(r"^(?:请你?|烦请|麻烦你?|帮我|帮忙|能否|可否|能不能|可不可以)")
 QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,30})[”\"」』]")
 DEICTIC = re.compile(r"^(?:那|那么|那这|这|它|该|其)|它|这项|该项|这一项|这条|该条|那项|那条|其中|上面|刚才|这个任务|同类|同样|这方面|这块|那块|这部分|那部分")
 LAST_SECTION = re.compile(r"最后(?:一|那|这)?(?:个|一)?(?:大)?(?:部分|板块|块|方面)")
@@ -80,11 +85,17 @@ class Query:
     last_item: bool = False
     elliptical: bool = False  # refers back to the conversation (它, 这项, 邵东呢？)
     inherited: tuple[str, ...] = ()  # context fields taken from the conversation
+    situation: str = ""  # the asker's own situation, when it supplied the topic the ask points back to
     context: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def intent(self) -> str:
         return self.asks[0].intent
+
+    @property
+    def search_text(self) -> str:
+        """What retrieval reads: the core, preceded by the asker's situation when that holds the topic."""
+        return f"{self.situation}，{self.core}" if self.situation else self.core
 
     @property
     def unit(self) -> str | None:
@@ -258,13 +269,18 @@ def read_query(question: str, plans: list[Plan], vocab: Vocabulary, model: Any, 
         topic = [w for w in topic if w not in attributes]
         unknown = [w for w in unknown if w not in attributes]
     refers_back = bool(DEICTIC.search(ask_text)) and not context
+    situation = ""
     if (not topic or refers_back) and not units and not re.search(r"第\s*[\d一二三四五六七八九十百两]+\s*(?:项|条|部分)", core):
         # "我们学校想创建语言文字示范校，这件事归哪个科室牵头？": with nothing asked about in the ask
         # itself, or an ask pointing back ("这方面") with no conversation before, what the asker says
         # of their own situation is the topic
         own = "，".join(c.text for c in clauses if c.role == "chatter" and SELF.search(c.text))
-        topic += [w for w in map(lambda w: _in_plan_words(w, vocab), topic_words(own, vocab, drop | SELF_WORDS))
-                  if vocab.known(w) and w not in topic]
+        own_words = [w for w in map(lambda w: _in_plan_words(w, vocab), topic_words(own, vocab, drop | SELF_WORDS))
+                     if vocab.known(w) and w not in topic]
+        if own_words:
+            # the ask's own words were only what kind of answer is wanted ("有什么不同")
+            topic = [w for w in topic if w not in attributes] + own_words
+            situation = own
     quoted = tuple(m.group(1) for m in QUOTED.finditer(question))
     last_section, last_item = bool(LAST_SECTION.search(core)), bool(LAST_ITEM.search(core))
     has_ref = bool(scope.item_number or scope.section_number or last_section or last_item)
@@ -304,19 +320,26 @@ def read_query(question: str, plans: list[Plan], vocab: Vocabulary, model: Any, 
     return Query(text=question, core=core, scope=scope, asks=tuple(asks), topic=tuple(topic),
                  unknown=tuple(unknown), units=tuple(units), role=unit_role(core), quoted=quoted,
                  chatter=chatter, last_section=last_section, last_item=last_item, elliptical=elliptical,
-                 inherited=tuple(inherited), context=dict(context))
+                 inherited=tuple(inherited), situation=situation, context=dict(context))
 
 
 def asked_attributes(ask: str, words: list[str]) -> list[str]:
     """Words naming the kind of answer wanted, not its subject: the noun before "是/有 + question word"
-    ("目标是多少人", "重点是什么") or right after it at the end of a clause ("提了哪些要求", "作了哪些部署").
+    ("目标是多少人", "重点是什么") or right after it at the end of a clause ("提了哪些要求", "作了哪些部署");
+    a noun naming a kind of value ("锻炼时间", "入学比例"); the verb a request opens with ("请比较…").
     The subject is what the evidence must cover; "要求" is what any answer about it will be."""
-    out = []
+    out = [w for w in words if w in VALUE_NOUNS]
     for clause in CLAUSE_SPLIT.split(ask):
         clause = clause.strip()
         for w in words:
             e = re.escape(w)
-            if re.search(e + r"(?:都|还|又|分别|具体|主要)?(?:是|为|有)(?:多少|什么|啥|哪些|哪个|哪几|几|如何|怎样|怎么)", clause) \
+            if REQUEST.match(clause) and re.match(REQUEST.pattern + e, clause):
+                out.append(w)
+            elif re.search("的" + e + r"(?:吗|呢)?$", clause) and _is_verb(w):
+                # "是否涉及法治副校长的配备": the action done to the subject, which a plan may word
+                # otherwise ("配齐配强"); the subject is what must be mentioned
+                out.append(w)
+            elif re.search(e + r"(?:都|还|又|分别|具体|主要)?(?:是|为|有)(?:多少|什么|啥|哪些|哪个|哪几|几|如何|怎样|怎么)", clause) \
                     or re.search(r"(?:哪些|什么|啥|哪几(?:个|项|条|种)?|哪方面)的?" + e + r"(?:呢|吗|啊)?$", clause):
                 out.append(w)
     return list(dict.fromkeys(out))
@@ -332,6 +355,14 @@ def _in_plan_words(word: str, vocab: Vocabulary) -> str:
 
 def _strip_refs(text: str) -> str:
     return re.sub(r"第\s*[\d一二三四五六七八九十百两]+\s*(?:项|条|点)", "", text)
+
+
+def _is_verb(word: str) -> bool:
+    """A plain verb (配备, 推进), not a verbal noun (建设, 培训) that can name a subject itself."""
+    import jieba.posseg as pseg
+
+    tags = [t.flag for t in pseg.lcut(word)]
+    return tags == ["v"]
 
 
 def _is_noun(word: str) -> bool:

@@ -25,7 +25,8 @@ def has_figure(sentence: str) -> bool:
     """A number other than a year: 10000个, 95%, 55:45, 三分之一, 1至2项."""
     stripped = re.sub(r"(?:19|20)\d{2}\s*年(?:底|内|前)?", "", sentence)
     return bool(NUMBER_RE.search(stripped) or re.search(
-        r"\d|[一二三四五六七八九十两]+分之|[一二三四五六七八九十两百千万]+[个所项人名次套台条]", stripped))
+        r"\d|[一二三四五六七八九十两]+分之|[一二三四五六七八九十两百千万]+(?:[个所项人名次套台条]|小时|分钟|学时|课时|周岁)",
+        stripped))
 
 
 def focus(sentence: str, words: Iterable[str], weight: Callable[[str], float], limit: int = 120,

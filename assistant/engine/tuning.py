@@ -24,6 +24,9 @@ class Tuning:
     #: chatter) count against the evidence with this share of their IDF: a question about 英语教学
     #: is not answered by a record about 教学 (calibrated).
     unknown_word_weight: float = 0.6
+    #: A compound topic word ("体育锻炼") the record lacks whose dictionary parts it holds ("体育")
+    #: earns this share of its weight times the IDF-weighted share of parts found (calibrated).
+    compound_part_credit: float = 0.5
     #: A mention counts for "which plans mention X" when the record covers this share of X's words.
     mention_coverage: float = 0.7
 

@@ -25,10 +25,10 @@ class Env:
     _hits: dict[tuple[Any, ...], list[Hit]] = field(default_factory=dict)
 
     def hits(self, q: Query) -> list[Hit]:
-        """Retrieval for the query's core text within its scope (cached per text)."""
-        key = (q.core, tuple(q.scope.plan_ids or ()) if q.scope.plan_ids is not None else None, q.scope.item_number)
+        """Retrieval for the query's search text within its scope (cached per text)."""
+        key = (q.search_text, tuple(q.scope.plan_ids or ()) if q.scope.plan_ids is not None else None, q.scope.item_number)
         if key not in self._hits:
-            self._hits[key] = [] if q.scope.plan_ids == [] else self.search(q.core, q.scope)
+            self._hits[key] = [] if q.scope.plan_ids == [] else self.search(q.search_text, q.scope)
         return self._hits[key]
 
     def scoped(self, q: Query) -> list[Plan]:
@@ -43,7 +43,8 @@ class Env:
         return self.vocab.weight(word)
 
     def cover(self, q: Query, item: Item) -> float:
-        return self.evidence.cover(q.topic, record_text(item), q.unknown)
+        """How well a chosen record covers the topic (compounds found in parts earn part credit)."""
+        return self.evidence.cover(q.topic, record_text(item), q.unknown, partial=True)
 
     def context_item(self, q: Query) -> tuple[Plan, Item] | None:
         """The item the conversation was about, when this question refers back to it."""

@@ -225,6 +225,14 @@ class Meta(Intent):
 
     name, kind = "meta", Kind.FACT
 
+    def matches(self, q: Query, env: Env) -> bool:
+        # a question about the document, not its content: nothing it names is found in the items
+        # (文号, 印发日期) or what it names is in the notice itself ("主送哪些单位")
+        if not q.topic or not env.relevant(q):
+            return True
+        notices = "".join(p.header for p in env.scoped(q))
+        return env.evidence.cover(q.topic, notices) >= env.tuning.min_coverage
+
     def answer(self, q: Query, env: Env) -> Answer:
         plans = env.scoped(q)
         if len(plans) != 1:

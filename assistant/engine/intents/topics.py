@@ -342,7 +342,7 @@ class Compare(Intent):
             plans = [p for p in plans if p.id in found]
         for p in plans:
             sub = replace(q, scope=replace(q.scope, plan_ids=[p.id]))
-            intent = REGISTRY["fact"] if WANTS_NUMBER.search(q.core) or WANTS_TIME.search(q.core) else REGISTRY["summary"]
+            intent = REGISTRY["fact"] if WANTS_NUMBER.search(q.search_text) or WANTS_TIME.search(q.search_text) else REGISTRY["summary"]
             ans = intent.answer(sub, env)
             if ans.supported:
                 ok += 1

@@ -1,6 +1,8 @@
 """Intents about the units (科室/单位) a plan names per item: who leads, who takes part, what a unit does."""
 from __future__ import annotations
 
+import re
+
 from ...models import Item, Plan
 from ..contract import Answer, Kind, marker
 from ..query import ROLE_LEAD, ROLE_RESP, Query
@@ -54,7 +56,7 @@ class UnitRole(Intent):
         resp = "、".join(item.responsible_units)
         if q.role in ("responsible", "others") or (q.role == "any" and not item.lead_units):
             if not resp:
-                yes_no = bool(__import__("re").search(r"吗|有没有|是否|有无", q.core))  # "它有责任科室吗" is answered: no
+                yes_no = bool(re.search(r"吗|有没有|是否|有无", q.core))  # "它有责任科室吗" is answered: no
                 return Answer(question=q.text, supported=yes_no, kind=Kind.UNIT_ROLE.value, citations=citation,
                               context=ctx, answer=f"{head}没有列出责任科室（单位），只列了牵头科室（单位）：{lead}。"
                                                   f"{marker(plan, item)}")
@@ -70,7 +72,6 @@ SEGMENT = r"[、，,；;]|且|并且|同时|而且"
 
 
 def _role_in(text: str) -> str:
-    import re
 
     lead, resp = bool(ROLE_LEAD.search(text)), bool(ROLE_RESP.search(text))
     if re.search(ANY_ROLE, text) or (lead and resp):
@@ -83,7 +84,6 @@ def _roles_wanted(q: Query) -> list[str]:
     责任单位参与" asks the responsible role). Several: from each unit's own stretch between
     separators, so "基教科牵头、扶贫办当责任科室" and "牵头科室为基教科且责任科室包括扶贫办" both give
     ["lead", "responsible"]."""
-    import re
 
     if len(q.units) == 1:
         if re.search(ANY_ROLE, q.core):
@@ -104,10 +104,9 @@ class UnitItems(Intent):
     name, kind = "unit_items", Kind.ENUMERATE
 
     def matches(self, q: Query, env: Env) -> bool:
-        return bool(q.units) or bool(__import__("re").search(r"联合牵头|共同牵头", q.core))
+        return bool(q.units) or bool(re.search(r"联合牵头|共同牵头", q.core))
 
     def answer(self, q: Query, env: Env) -> Answer:
-        import re
 
         plans = [p for p in env.scoped(q) if p.has_units]
         if not plans:
