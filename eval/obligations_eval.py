@@ -4,7 +4,7 @@
     python -m eval.obligations_eval --plan shaodong-2020 --misses
 
 Gold: `eval/obligations_gold.jsonl` (see `obligations_gold.md`: shaodong-2020 is the development
-plan, hengyang-2022 the check plan). A prediction matches a gold record when it is in the same item
+and hengyang-2022 are development plans, yongshun-2023 the check plan). A prediction matches a gold record when it is in the same item
 and its clause contains the gold anchor; each gold record matches at most one prediction.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLD = ROOT / "eval" / "obligations_gold.jsonl"
-ROLES = {"shaodong-2020": "dev", "hengyang-2022": "check"}
+ROLES = {"shaodong-2020": "dev", "hengyang-2022": "dev", "yongshun-2023": "check"}
 
 
 @dataclass
