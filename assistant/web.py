@@ -14,13 +14,16 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import gradio as gr  # noqa: E402
 
-from .web_assets import HEAD, I18N, EarlyLocale  # noqa: E402
+from .web_assets import I18N, PAGE_HEAD, EarlyLocale  # noqa: E402
+from .api_stream import FinishedAnswers  # noqa: E402
+from .security import Settings  # noqa: E402
 from .web_chat import SEND_LABEL, ChatUI, feedback_record, record_feedback  # noqa: E402,F401
 from .web_plans import build_plans_tab  # noqa: E402
 from .web_principal import build_principal_tab  # noqa: E402
@@ -38,12 +41,21 @@ THEME = gr.themes.Default(font=[gr.themes.Font("system-ui"), "PingFang SC", "Not
     button_cancel_background_fill_hover="#991b1b", button_cancel_background_fill_hover_dark="#991b1b")
 ACTION_JS = "(action, turns, state) => [window.__assistantAction || action, turns, state]"
 # The question box is emptied in the page the moment a question is sent, so that whatever is typed
-# while the answer streams stays in the box (the server never writes it).
-ASK_JS = """(...args) => {
+# while the answer streams stays in the box (the server never writes it). Then the page streams the
+# answer itself from /api/ask/stream (web_assets.STREAM_SCRIPT) and hands what came of it to
+# ChatUI.respond as its last input (STREAMED_ARG): the stream id, 'stopped', or '' to ask the plain way.
+STREAMED_ARG, CONTEXT_ARG, PLAN_ARG = 8, 7, 3  # positions in the ask event's inputs (see build_ui)
+ASK_JS = f"""async (...args) => {{
   const box = document.querySelector('#question textarea');
-  if (box && args[0] && box.value === args[0]) { box.value = ''; box.dispatchEvent(new Event('input', {bubbles: true})); }
+  if (box && args[0] && box.value === args[0]) {{ box.value = ''; box.dispatchEvent(new Event('input', {{bubbles: true}})); }}
+  args[{STREAMED_ARG}] = '';
+  const question = (args[0] || '').trim();
+  if (question && window.__assistantStream) {{
+    try {{ args[{STREAMED_ARG}] = await window.__assistantStream(question, args[{PLAN_ARG}] || '', args[{CONTEXT_ARG}] || ''); }}
+    catch (e) {{ args[{STREAMED_ARG}] = ''; }}
+  }}
   return args;
-}"""
+}}"""
 
 
 def _export_dir(max_age: float = 3600) -> Path:
@@ -73,9 +85,9 @@ def _browser_secret(data_dir: Path) -> str:
         return value
 
 
-def _chat_tab(ui: ChatUI, data_dir: Path) -> dict:
+def _chat_tab(ui: ChatUI, data_dir: Path) -> dict[str, Any]:
     """The 问答 tab: history list, chat, scope chip, input, detail panel (a bottom sheet on phones)."""
-    c: dict = {}
+    c: dict[str, Any] = {}
     with gr.Tab("问答", id="chat"):
         c["browser"] = gr.BrowserState("", storage_key="assistant-browser", secret=_browser_secret(data_dir))
         c["owner"], c["turns"], c["conv"] = gr.State(""), gr.State([]), gr.State("")
@@ -109,6 +121,9 @@ def _chat_tab(ui: ChatUI, data_dir: Path) -> dict:
                                                label="问题")
                     c["send"] = gr.Button(SEND_LABEL, variant="primary", scale=1, min_width=80, elem_id="send")
                 c["state_note"] = gr.Markdown("", elem_id="question-state")
+                # what the page's stream sends as history, and what came of the stream (ASK_JS)
+                c["context"] = gr.Textbox("[]", visible="hidden", elem_id="stream-context")
+                c["streamed"] = gr.Textbox("", visible="hidden", elem_id="stream-result")
                 gr.Examples(EXAMPLES, inputs=[c["question"]], label="示例问题")
             with gr.Column(scale=2, min_width=260, elem_id="detail-col"):
                 gr.Markdown("## 引用条目")
@@ -116,9 +131,9 @@ def _chat_tab(ui: ChatUI, data_dir: Path) -> dict:
     return c
 
 
-def _browse_tab(ui: ChatUI) -> dict:
+def _browse_tab(ui: ChatUI) -> dict[str, Any]:
     """计划浏览: one search box, a plan filter, a sortable table (cards on phones), the item beside it."""
-    b: dict = {}
+    b: dict[str, Any] = {}
     with gr.Tab("计划浏览", id="browse"):
         b["state"] = gr.State({})
         with gr.Row():
@@ -133,9 +148,9 @@ def _browse_tab(ui: ChatUI) -> dict:
     return b
 
 
-def build_ui(assistant, data_dir: Path) -> gr.Blocks:
+def build_ui(assistant: Any, data_dir: Path, finished: FinishedAnswers | None = None) -> gr.Blocks:
     """The Blocks app (not launched): 问答 / 计划浏览 / 校长视角 / 计划管理 tabs."""
-    ui = ChatUI(assistant, data_dir, _export_dir)
+    ui = ChatUI(assistant, data_dir, _export_dir, finished)
     with gr.Blocks(title="工作要点问答助手", analytics_enabled=False) as blocks:
         gr.Markdown("# 工作要点问答助手\n基于教育局年度工作要点原文回答，每句都注明出处。")
         c = _chat_tab(ui, data_dir)
@@ -145,12 +160,14 @@ def build_ui(assistant, data_dir: Path) -> gr.Blocks:
         action = gr.Textbox(visible="hidden", elem_id="ui-action")
         go = gr.Button("go", visible="hidden", elem_id="ui-go")
 
-        scope_out = [c["scope"], c["clear_plan"], c["clear_ctx"]]
+        scope_out = [c["scope"], c["clear_plan"], c["clear_ctx"], c["context"]]
         ask_in = [c["question"], c["chatbot"], c["turns"], c["plan"], c["conv"], c["owner"], c["fresh"]]
         ask_out = [c["question"], c["chatbot"], c["turns"], c["conv"], c["fresh"], c["send"], c["state_note"]]
-        asked = gr.on([c["send"].click, c["question"].submit], ui.respond, ask_in, ask_out, api_name="ask",
+        streamed_in = ask_in + [c["context"], c["streamed"]]  # positions: ASK_JS's *_ARG constants
+        assert streamed_in[PLAN_ARG] is c["plan"] and streamed_in[STREAMED_ARG] is c["streamed"]
+        asked = gr.on([c["send"].click, c["question"].submit], ui.respond, streamed_in, ask_out, api_name="ask",
                       trigger_mode="once", js=ASK_JS)
-        after = [ui.scope_chip, [c["plan"], c["turns"], c["fresh"]], scope_out]
+        after = [ui.after_turn, [c["plan"], c["turns"], c["fresh"]], scope_out]
         history_out = [c["history"]]
         asked.then(*after).then(ui.history, [c["owner"], c["conv"]], history_out).then(
             ui.export_docx, [c["turns"], c["conv"]], c["export"])
@@ -190,13 +207,13 @@ def build_ui(assistant, data_dir: Path) -> gr.Blocks:
     return blocks
 
 
-def mount_ui(app, assistant, settings) -> None:
+def mount_ui(app: Any, assistant: Any, settings: Settings) -> None:
     """Mount the UI at `/` of the FastAPI app; Gradio's login page guards it when credentials are set."""
     app.add_middleware(EarlyLocale)
-    blocks = build_ui(assistant, settings.data_dir)
+    blocks = build_ui(assistant, settings.data_dir, getattr(app.state, "finished_answers", None))
     blocks.queue(default_concurrency_limit=4)
     auth = settings.login_ok if settings.auth_required else None
-    gr.mount_gradio_app(app, blocks, path="/", theme=THEME, head=HEAD, auth=auth,
+    gr.mount_gradio_app(app, blocks, path="/", theme=THEME, head=PAGE_HEAD, auth=auth,
                         auth_message="工作要点问答助手：请输入用户名和密码（或以令牌作为密码）。" if auth else None,
                         footer_links=["api"], run_history=False, ssr_mode=False, mcp_server=False,
                         pwa=False, show_error=True, i18n=gr.I18n(**I18N), max_file_size="10mb")

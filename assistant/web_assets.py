@@ -7,6 +7,10 @@ item into view, and asks Gradio for its Chinese strings whatever the browser's l
 """
 from __future__ import annotations
 
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
 CSS = """
 .cite-chip { display:inline-block; margin:0 2px; padding:0 8px; border-radius:999px; font-size:0.85em;
   line-height:1.6; text-decoration:none !important; background:var(--primary-100); color:#7c2d12 !important;
@@ -53,6 +57,16 @@ mark, .dark mark, .item-detail mark, .browse-table mark { background:#fde68a !im
 .upload-report .warn { color:#92400e; }
 .dark .upload-report .warn { color:#fcd34d; }
 #question-state { font-size:0.85em; color:#374151; min-height:1.2em; }
+/* the answer being streamed: the model's unverified draft, replaced by the verified answer in the chat */
+#live-answer { margin:8px 0; padding:10px 12px; border:1px dashed var(--border-color-primary); border-radius:8px;
+  background:var(--background-fill-secondary); }
+#live-answer .live-q, #live-answer .live-bar, .removed-note, .stopped-note { font-size:0.85em; color:#374151; }
+.dark #live-answer .live-q, .dark #live-answer .live-bar, .dark .removed-note, .dark .stopped-note { color:#d1d5db; }
+#live-answer .live-a { white-space:pre-wrap; line-height:1.7; min-height:1.5em; margin:4px 0; }
+#live-answer .live-bar { display:flex; justify-content:space-between; align-items:center; gap:8px; }
+#stop-answer { background:#b91c1c; color:#fff; border:none; border-radius:6px; padding:4px 14px; cursor:pointer; }
+#stop-answer:hover { background:#991b1b; }
+.removed-note { margin:4px 0 0; }
 @media (max-width: 700px) {
   .gradio-container { padding:0 6px !important; }
   /* every pixel of a phone's width for the content: Gradio pads the page by 32 px a side */
@@ -92,16 +106,16 @@ LOCALE_SCRIPT = """<script>try {
 class EarlyLocale:
     """ASGI middleware: the UI page (GET /) gets LOCALE_SCRIPT as the first thing in its <head>."""
 
-    def __init__(self, app, path: str = "/"):
+    def __init__(self, app: ASGIApp, path: str = "/"):
         self.app, self.path = app, path
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "GET" or scope["path"] != self.path:
             return await self.app(scope, receive, send)
-        start: dict = {}
+        start: dict[str, Any] = {}
         chunks: list[bytes] = []
 
-        async def sending(message):
+        async def sending(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = dict(message.get("headers") or [])
                 if not headers.get(b"content-type", b"").startswith(b"text/html"):
@@ -114,8 +128,8 @@ class EarlyLocale:
             if message.get("more_body"):
                 return
             body = b"".join(chunks).replace(b"<head>", b"<head>" + LOCALE_SCRIPT.encode("utf-8"), 1)
-            headers = [(k, v) for k, v in start.get("headers") or [] if k.lower() != b"content-length"]
-            await send({**start, "headers": headers + [(b"content-length", str(len(body)).encode())]})
+            kept = [(k, v) for k, v in start.get("headers") or [] if k.lower() != b"content-length"]
+            await send({**start, "headers": kept + [(b"content-length", str(len(body)).encode())]})
             await send({"type": "http.response.body", "body": body})
         return await self.app(scope, receive, sending)
 
@@ -227,6 +241,84 @@ HEAD = HEAD_STYLE + """<script>
   }
 })();
 </script>"""
+
+# Streaming (POST api/ask/stream, api_stream.py): the model's drafts show in a live box under the chat with a
+# stop button (AbortController: the server stops generating when the request is cut). The verified final
+# answer is kept by the server under its stream id, which ASK_JS hands to the chat's own event, so the
+# chat files and shows that answer without asking again. Any failure resolves to '' and the question is
+# asked the plain way; the stop button resolves to 'stopped'.
+STREAM_SCRIPT = r"""<script>
+(function () {
+  var MARKERS = /[\[［【][\d\s,，、]*[\]］】]?/g;  // the model's [n] evidence markers, not shown in a draft
+  function liveBox(question, controller) {
+    var old = document.getElementById('live-answer');
+    if (old) { old.remove(); }
+    var box = document.createElement('div');
+    box.id = 'live-answer';
+    box.innerHTML = '<div class="live-q"></div><div class="live-a" aria-live="polite"></div>' +
+      '<div class="live-bar"><span class="live-state" role="status">正在检索…</span>' +
+      '<button type="button" id="stop-answer" aria-label="停止回答">停止</button></div>';
+    box.querySelector('.live-q').textContent = '问：' + question;
+    box.querySelector('#stop-answer').addEventListener('click', function () { controller.abort(); });
+    var chat = document.getElementById('chatbot');
+    if (chat && chat.parentNode) { chat.parentNode.insertBefore(box, chat.nextSibling); }
+    else { document.body.appendChild(box); }
+    return box;
+  }
+  function readEvents(body, box) {
+    var reader = body.getReader(), decoder = new TextDecoder(), buffer = '', draft = '';
+    var shown = box.querySelector('.live-a'), state = box.querySelector('.live-state');
+    function pump() {
+      return reader.read().then(function (r) {
+        if (r.done) { throw new Error('the stream ended without an answer'); }
+        buffer += decoder.decode(r.value, {stream: true});
+        var blocks = buffer.split('\n\n');
+        buffer = blocks.pop();
+        for (var i = 0; i < blocks.length; i++) {
+          var kind = 'message', data = '';
+          blocks[i].split('\n').forEach(function (line) {
+            if (line.indexOf('event: ') === 0) { kind = line.slice(7); }
+            else if (line.indexOf('data: ') === 0) { data += line.slice(6); }
+          });
+          var payload = JSON.parse(data || '{}');
+          if (kind === 'draft') {
+            draft += payload.text || '';
+            shown.textContent = draft.replace(MARKERS, '');
+            state.textContent = '生成中，核对后显示最终回答…';
+            window.__assistantDrafts = (window.__assistantDrafts || 0) + 1;
+          } else if (kind === 'final') {
+            return payload;
+          } else if (kind === 'error') {
+            throw new Error(payload.error || 'error');
+          }
+        }
+        return pump();
+      });
+    }
+    return pump();
+  }
+  window.__assistantStream = function (question, plan, context) {
+    if (!(window.fetch && window.AbortController && window.TextDecoder && window.ReadableStream)) {
+      return Promise.resolve('');
+    }
+    var history = [];
+    try { history = JSON.parse(context || '[]'); } catch (e) { history = []; }
+    var controller = new AbortController();
+    var box = liveBox(question, controller);
+    return fetch('api/ask/stream', {method: 'POST', headers: {'content-type': 'application/json'},
+                                    body: JSON.stringify({question: question, plan: plan || null, history: history}),
+                                    signal: controller.signal, credentials: 'same-origin'})
+      .then(function (r) {
+        if (!r.ok || !r.body) { throw new Error('HTTP ' + r.status); }
+        return readEvents(r.body, box);
+      })
+      .then(function (answer) { return answer && answer.stream_id ? 'id:' + answer.stream_id : ''; },
+            function () { return controller.signal.aborted ? 'stopped' : ''; })
+      .then(function (result) { box.remove(); return result; });
+  };
+})();
+</script>"""
+PAGE_HEAD = HEAD + STREAM_SCRIPT  # what the page's <head> gets (web.mount_ui)
 
 # Gradio's own strings the zh-CN bundle lacks (kept Chinese whatever the browser language).
 I18N = {

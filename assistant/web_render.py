@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 from html import escape
+from typing import Any
 
 from .chunks import item_label
 from .models import Item, Plan
-from .service import MARKER_RE
+from .engine.contract import MARKER_RE
 
 _PIECE_RE = re.compile(r"〔[^〔〕]*〕|[^，。；：！？,;:!?\n〔]*[，。；：！？,;:!?\n]?")
 EMPTY_DETAIL = "<div class='detail-empty'>点击回答中的引用（如「达州市2020·第21项」）查看条目原文。</div>"
+Row = dict[str, str]  # one record of the 计划浏览 table: column key -> text
 BROWSE_COLUMNS = [("plan", "计划"), ("section", "部分"), ("number", "编号"), ("title", "标题"),
                   ("lead", "牵头单位"), ("responsible", "责任单位")]
 
@@ -61,6 +63,17 @@ def stream_prefixes(text: str) -> list[str]:
     return prefixes
 
 
+def verification_note(answer: dict[str, Any]) -> str:
+    """A quiet line under a model-phrased answer when verification changed it ('' when nothing was removed)."""
+    generation = answer.get("generation") or {}
+    removed = len(generation.get("removed") or [])
+    if answer.get("fallback") and answer.get("mode") == "extractive" and generation.get("model"):
+        return "模型的表述未通过核对，已改用原文摘录。"
+    if removed and answer.get("mode") == "generative":
+        return f"已删去 {removed} 句无出处的内容。"
+    return ""
+
+
 def answer_tools_html(turn_no: int) -> str:
     """The links under a finished answer: copy as text, copy as Markdown (handled in the page script)."""
     return (f"<div class='answer-tools' data-turn='{turn_no}'>"
@@ -68,12 +81,12 @@ def answer_tools_html(turn_no: int) -> str:
             f"<a href='#copy-md={turn_no}' class='copy-link' data-copy='md'>复制 Markdown</a></div>")
 
 
-def answer_text(answer: dict) -> str:
+def answer_text(answer: dict[str, Any]) -> str:
     """The answer as clean text: citations written out in full (they already are in the contract)."""
     return (answer.get("answer") or "").strip()
 
 
-def answer_markdown(question: str, answer: dict) -> str:
+def answer_markdown(question: str, answer: dict[str, Any]) -> str:
     """One turn as Markdown: the question, the answer, then the cited items with their quotes."""
     lines = [f"**问：** {question}", "", f"**答：** {answer_text(answer)}"]
     cites = answer.get("citations") or []
@@ -136,7 +149,7 @@ def scope_chip_html(plan: Plan | None, context_item: tuple[Plan, Item] | None) -
     return "<div class='scope-line'>" + "".join(parts) + "</div>"
 
 
-def override_note(filter_plan: Plan | None, answer: dict, plans: dict[str, Plan]) -> str:
+def override_note(filter_plan: Plan | None, answer: dict[str, Any], plans: dict[str, Plan]) -> str:
     """When the question named another plan than the filter, say which plan the answer is from."""
     if filter_plan is None:
         return ""
@@ -148,7 +161,7 @@ def override_note(filter_plan: Plan | None, answer: dict, plans: dict[str, Plan]
     return f"（注意：问题指明了{names}，本回答未按计划范围「{filter_plan.title}」作答。）"
 
 
-def browse_rows(plans: list[Plan], query: str = "", plan_id: str = "") -> list[dict]:
+def browse_rows(plans: list[Plan], query: str = "", plan_id: str = "") -> list[Row]:
     """Every record matching all words of the query (any field or the text), optionally of one plan."""
     words = (query or "").split()
     rows = []
@@ -165,18 +178,16 @@ def browse_rows(plans: list[Plan], query: str = "", plan_id: str = "") -> list[d
     return rows
 
 
-def sort_rows(rows: list[dict], key: str, descending: bool) -> list[dict]:
+def sort_rows(rows: list[Row], key: str, descending: bool) -> list[Row]:
     """Rows sorted by one column; item numbers as numbers, records without a number last."""
-    if key == "number":
-        def value(r):
-            return (0, int(r["number"])) if r["number"].isdigit() else (1, 0)
-    else:
-        def value(r):
-            return r.get(key, "")
+    def value(r: Row) -> tuple[int, int, str]:
+        if key == "number":
+            return (0, int(r["number"]), "") if r["number"].isdigit() else (1, 0, "")
+        return (0, 0, r.get(key, ""))
     return sorted(rows, key=value, reverse=descending) if key in dict(BROWSE_COLUMNS) else rows
 
 
-def browse_table_html(rows: list[dict], query: str, sort: str, descending: bool, opened: str = "") -> str:
+def browse_table_html(rows: list[Row], query: str, sort: str, descending: bool, opened: str = "") -> str:
     """The browse table: a count, sortable headers (links the page script routes), rows as links; cards on phones."""
     words = (query or "").split()
     count = f"<p class='browse-count' role='status'>共 {len(rows)} 条" + (f"（搜索「{escape(query)}」）" if words else "") + "</p>"
