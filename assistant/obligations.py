@@ -49,7 +49,7 @@ _SCHOOL_MEASURES = re.compile(r"大班额|辍学|入学率|入园率|选课走�
 # The bureau's own business, clear enough to rule a clause out (construction, money, its staff).
 _BUREAU_HARD = re.compile(
     r"局机关|机关干部|党委|政府|财政|万元|投资|审计|督导|督查|编制|招考|工资|待遇|周转房|基金会|工会|信访|"
-    r"启动[^，。；]{0,16}建设|建设前期|校舍|进修学校|教科所|会议|年会|报表|借用|形式主义|党管|党建|"
+    r"启动[^，。；]{0,16}建设|建设前期|办学条件|校舍|进修学校|教科所|会议|年会|报表|借用|形式主义|党管|党建|"
     r"专项整治|培训机构|校外培训|搬迁|提质改造|学位建设|收费|办学成本")
 # The bureau's business when no school acts in the clause (see `_SCHOOL_ACTOR`).
 _BUREAU_SOFT = re.compile(
@@ -61,8 +61,8 @@ _BUREAU_SOFT = re.compile(
     r"联动机制|跨部门|发展提升计划|提升计划|行动计划|一体化发展|适应性发展|监测和整改|工程|权利|职权")
 # A school as the one who acts: overrides a soft bureau cue ("规范民办学校招生秩序", "学校…疫情防控").
 _SCHOOL_ACTOR = re.compile(
-    r"(?:学校|校园|幼儿园|中小学|各校|民办学校|中职学校|职业中专|师生|学生)(?:的)?(?:[^，、]{0,6})"
-    r"(?:建设|管理|安全|防控|行为|活动|教育|课程|秩序|制度|体系|主阵地|作用|负责制|领导班子|办学)")
+    r"(?:学校|校园|幼儿园|中小学|各校|民办学校|中职学校|职业中专|普通高中|高中|初中|小学|师生|学生)(?:的)?(?:[^，、]{0,6})"
+    r"(?:建设|管理|安全|防控|行为|活动|教育|课程|秩序|制度|体系|主阵地|作用|负责制|领导班子|办学|育人)")
 # Plans written as 问题描述 / 目标任务 / 工作措施: the problem statement binds no one, the labels are not
 # part of the requirement.
 _LABEL_RE = re.compile(r"^(问题描述|目标任务|工作措施|主要措施|工作目标)[：:]")
@@ -81,6 +81,13 @@ _TARGET_RE = re.compile("|".join([
 _GOAL_VERBS = re.compile(r"达到|达(?!标)|新增|完成|创建|建成|控制在|提高到|提升到|确保|力争|消除|补充|改造|投入|"
                          r"建设|安装|购置|覆盖|培训|掌握|减少|增加|培育|打造|评选|认定")
 _PHRASE_RE = re.compile(r"[^，,。；;]+")
+# Coordinated parts inside a comma phrase: a bureau word rules out only the part it stands in.
+# (和/与/及 join two named things; a 、 list is one enumeration and stays whole.)
+_CONJUNCT_RE = re.compile(r"(?:以及|和|与|及)")
+# A phrase opened by a preposition frames the next one (对标…标准，补齐…): it has no subject of its own.
+_FRAME_RE = re.compile(r"^\s*(?:对标|对照|按照|依照|依据|根据|围绕|结合|依托|通过|按|以|在)")
+# A share set on pupils or schools (a sector measure, like 入学率): "在校生规模占比控制在5%以内".
+_SCHOOL_SHARE = re.compile(r"(?:学生|在校生|学校|幼儿园)[^，,]{0,12}?\d+(?:\.\d+)?\s*[%％]")
 
 
 @dataclass
@@ -186,6 +193,44 @@ def _binds_schools(clause: str) -> bool:
     return not _BUREAU_SOFT.search(clause) or bool(_SCHOOL_ACTOR.search(clause))
 
 
+def _phrase_binds(phrase: str) -> bool:
+    """Whether one comma phrase of a clause that fails as a whole is, on its own, work of schools.
+
+    Stricter than a whole clause: no word of the bureau's business in the phrase, and a school named
+    as the one who acts (`_SCHOOL_ACTOR`), a measure taken on schools, or a share set on pupils or
+    schools ("在校生规模占比控制在5%以内"). A phrase coordinating a school's part with the bureau's
+    ("深化清廉学校和清廉机关建设") keeps the school's part: a soft bureau word rules out only the
+    coordinated part it stands in.
+    """
+    if _BUREAU_HARD.search(phrase) or _FRAME_RE.match(phrase):
+        return False
+    if _SCHOOL_MEASURES.search(phrase) or _SCHOOL_SHARE.search(phrase):
+        return True
+    if not _BUREAU_SOFT.search(phrase):
+        return bool(_SCHOOL_ACTOR.search(phrase))
+    parts = [p for p in _CONJUNCT_RE.split(phrase) if p.strip()]
+    return len(parts) > 1 and any(_SCHOOL_CUES.search(p) and not _BUREAU_SOFT.search(p) for p in parts) and all(
+        not (_SCHOOL_CUES.search(p) and _BUREAU_SOFT.search(p)) for p in parts)
+
+
+def school_span(clause: str) -> tuple[int, int] | None:
+    """The part of a clause that is the school's work, as (start, end) offsets in the clause.
+
+    The whole clause when it reads as school work as a whole; otherwise, in a clause that mixes the
+    bureau's work with the schools' in comma phrases (each phrase with its own implied subject), the
+    span from the first to the last phrase that is the schools' on its own; None when there is none.
+    """
+    if _binds_schools(clause):
+        return 0, len(clause)
+    phrases = [m for m in _PHRASE_RE.finditer(clause) if m.group(0).strip()]
+    if len(phrases) < 2 and not _CONJUNCT_RE.search(clause):
+        return None
+    mine = [m for m in phrases if _phrase_binds(m.group(0))]
+    if not mine:
+        return None
+    return mine[0].start(), mine[-1].end()
+
+
 def find_targets(clause: str) -> list[Target]:
     """Quantities a clause sets, each with the comma phrase it stands in (counts need a goal verb)."""
     out: list[Target] = []
@@ -235,13 +280,26 @@ def extract(plan: Plan, item: Item) -> list[Obligation]:
             governing = (sentence, found)
         elif not found and governing and governing[0] == sentence:
             found = governing[1]
-        if not _binds_schools(clause):
+        span = school_span(clause)
+        if span is None:
             continue
+        a, b = _trim(clause, *span)
+        action = clause[a:b]
         out.append(Obligation(
             plan_id=plan.id, plan_title=plan.title, item_id=item.id, number=item.number,
-            item_title=item.title, action=clause, parties=parties_of(clause, item.title), start=start, end=end,
-            deadline=dl.normalise(found.text, plan.year) if found else None, targets=find_targets(clause)))
+            item_title=item.title, action=action, parties=parties_of(action, item.title),
+            start=start + a, end=start + b,
+            deadline=dl.normalise(found.text, plan.year) if found else None, targets=find_targets(action)))
     return out
+
+
+def _trim(text: str, a: int, b: int) -> tuple[int, int]:
+    """Offsets narrowed past surrounding spaces and commas."""
+    while a < b and text[a] in " \t，,":
+        a += 1
+    while b > a and text[b - 1] in " \t，,":
+        b -= 1
+    return a, b
 
 
 def for_plan(plan: Plan, party: str | None = None, before: date | None = None) -> list[Obligation]:

@@ -111,9 +111,32 @@ def test_a_later_clause_inherits_the_deadline_leading_its_sentence():
 
 
 def _whole(plan, r) -> bool:
+    """A whole clause, or the school's comma-bounded part of a clause that mixes in the bureau's work."""
     text = plan.item(r.number).text
-    after = text[r.end:r.end + 1]
-    return text[r.start:r.end] == r.action and (not after or after in "。；;！？!?")
+    after, before = text[r.end:r.end + 1], text[r.start - 1:r.start] if r.start else ""
+    return (text[r.start:r.end] == r.action and (not after or after in "。；;！？!?，,")
+            and (not before or before in "。；;！？!?，, \n：:"))
+
+
+def test_a_mixed_sentence_keeps_the_schools_part_only(corpus):
+    hengyang = corpus.plan("hengyang-2022")
+    rows = ob.for_plan(hengyang)
+    # 专项整治三年行动 is the bureau's; the comma phrase after it is the schools' own
+    safety = next(r for r in rows if "深化校园安全专项整顿" in r.action)
+    assert "专项整治" not in safety.action and _whole(hengyang, safety)
+    # a share set on private-school pupils, after the bureau's purchase of places
+    private = next(r for r in rows if "在校生规模占比" in r.action)
+    assert "政府购买学位" not in private.action and [t.value for t in private.targets] == ["5%以内"]
+    assert private.parties == ["民办"]
+    # 清廉学校 coordinated with 清廉机关: kept for the school's part; the audit sentence is not
+    assert any("清廉学校" in r.action for r in rows) and not any("审计" in r.action for r in rows)
+
+
+def test_a_phrase_framed_by_a_preposition_or_with_bureau_words_is_not_rescued():
+    text = "对标省定学校办学标准，补齐学校办学条件短板。落实财政投入政策，加强学校安全管理。"
+    plan = Plan(id="p-2020", title="某县2020年工作要点", issuer="某县", year=2020, source="p.txt",
+                items=[Item("p-2020", "1", "条件保障", [], text)])
+    assert [r.action for r in ob.for_plan(plan)] == ["加强学校安全管理"]
 
 
 def test_shipped_plans_give_whole_clauses_and_real_deadlines(corpus):
