@@ -23,7 +23,8 @@ import json
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -32,6 +33,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Match, Mount
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .api_openai import openai_router
 from .api_conversations import conversations_router
@@ -54,6 +56,7 @@ HEAVY_QUEUE = 4
 HEAVY_NICE = 19
 HEAVY_WAIT_S = 20  # the Retry-After given with a 503
 BUSY_DELAY_S = 1.0  # a refused heavy request is answered after this pause (costs no CPU)
+T = TypeVar("T")
 BODY_PARSE_ERROR = "There was an error parsing the body"  # FastAPI's wording for a body json.loads rejects
 
 
@@ -61,12 +64,12 @@ BODY_PARSE_ERROR = "There was an error parsing the body"  # FastAPI's wording fo
 class BodySizeLimit:
     """ASGI middleware: a request body over `max_bytes` on an /api/ path gets 413 before any handler."""
 
-    def __init__(self, app, max_bytes: int = MAX_BODY_BYTES, prefix: str = API_PREFIX,
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES, prefix: str = API_PREFIX,
                  overrides: dict[str, int] | None = None):
         self.app, self.max_bytes, self.prefix = app, max_bytes, prefix
         self.overrides = overrides or {}  # exact path -> its own limit (the plan upload)
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
             return await self.app(scope, receive, send)
         if scope["path"] in self.overrides:
@@ -76,7 +79,8 @@ class BodySizeLimit:
         if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
             return await self._reject(send)
         # Read the (possibly chunked) body up to the limit, then replay it to the app.
-        chunks, size = [], 0
+        chunks: list[bytes] = []
+        size = 0
         while True:
             message = await receive()
             if message["type"] != "http.request":
@@ -91,15 +95,15 @@ class BodySizeLimit:
         return await self.app(scope, _replay([{"type": "http.request", "body": body, "more_body": False}], receive),
                               send)
 
-    async def _reject(self, send):
+    async def _reject(self, send: Send) -> None:
         body = json.dumps({"error": f"request body too large (at most {self.max_bytes} bytes)"}).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
 
 
-def _replay(messages: list[dict], then=None):
-    async def receive():
+def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
+    async def receive() -> Message:
         if messages:
             return messages.pop(0)
         if then is not None:
@@ -109,7 +113,7 @@ def _replay(messages: list[dict], then=None):
 
 
 # ---- the app ------------------------------------------------------------------------------
-def create_app(assistant, settings: Settings | None = None, ui: bool = True) -> FastAPI:
+def create_app(assistant: Any, settings: Settings | None = None, ui: bool = True) -> FastAPI:
     """The REST API over an Assistant, with the Gradio UI mounted at `/` unless `ui` is False."""
     settings = settings or Settings()
     settings.check()
@@ -126,7 +130,8 @@ def create_app(assistant, settings: Settings | None = None, ui: bool = True) -> 
     app.add_middleware(CORSMiddleware, allow_origins=[], allow_credentials=False)
     app.add_middleware(JsonErrors)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES, overrides={UPLOAD_PATH: UPLOAD_BODY_LIMIT})
-    session = {"user": lambda cookies: None}  # who a Gradio session cookie belongs to, once the UI is mounted
+    # who a Gradio session cookie belongs to, once the UI is mounted
+    session: dict[str, Callable[[dict[str, str]], str | None]] = {"user": lambda cookies: None}
     app.add_middleware(Guard, settings=settings, throttle=LoginThrottle(),
                        cookie_user=lambda cookies: session["user"](cookies))
     app.state.assistant = assistant
@@ -135,14 +140,16 @@ def create_app(assistant, settings: Settings | None = None, ui: bool = True) -> 
     _add_error_handlers(app)
     lane = HeavyLane()
 
-    errors = {400: {"model": ErrorOut}, 401: {"model": ErrorOut}, 413: {"model": ErrorOut}, 422: {"model": ErrorOut},
+    errors: dict[int | str, dict[str, Any]] = {400: {"model": ErrorOut}, 401: {"model": ErrorOut}, 413: {"model": ErrorOut}, 422: {"model": ErrorOut},
               503: {"model": ErrorOut}}
 
     @app.post("/api/ask", response_model=AskResponse, dependencies=guarded, responses=errors, tags=["answers"])
-    async def ask(body: AskRequest) -> dict:
+    async def ask(body: AskRequest) -> dict[str, Any]:
         """Answer a question from the plans, with inline citations 〔计划·第N项〕 and their records."""
-        def run() -> dict:
-            return assistant.ask(body.question, history=body.history_for_engine(), plan=body.plan or None).to_dict()
+        def run() -> dict[str, Any]:
+            answer: dict[str, Any] = assistant.ask(body.question, history=body.history_for_engine(),
+                                                   plan=body.plan or None).to_dict()
+            return answer
         return await (lane.run(run) if _is_heavy(body) else run_in_threadpool(run))
 
     from .api_stream import FinishedAnswers, StreamStats, stream_router  # noqa: E402  (SSE answers: api_stream.py)
@@ -151,13 +158,13 @@ def create_app(assistant, settings: Settings | None = None, ui: bool = True) -> 
                                      app.state.finished_answers))  # POST /api/ask/stream
 
     @app.get("/api/plans", response_model=list[PlanOut], dependencies=guarded, tags=["plans"])
-    def plans() -> list[dict]:
+    def plans() -> list[dict[str, Any]]:
         """The indexed plans (id, title, issuer, year, item count, sections)."""
         return [plan_json(p) for p in assistant.plans()]
 
     @app.get("/api/plans/{plan_id}/items", response_model=list[ItemOut], dependencies=guarded, tags=["plans"],
              responses={404: {"model": ErrorOut}})
-    def plan_items(plan_id: str) -> list[dict]:
+    def plan_items(plan_id: str) -> list[dict[str, Any]]:
         """Every record of one plan, in order (numbered items and unnumbered text)."""
         plan = next((p for p in assistant.plans() if p.id == plan_id), None)
         if plan is None:
@@ -166,10 +173,12 @@ def create_app(assistant, settings: Settings | None = None, ui: bool = True) -> 
 
     from .api_obligations import obligations_router  # noqa: E402  (school obligations: api_obligations.py)
     app.include_router(obligations_router(assistant, guarded))  # GET /api/plans/{id}/obligations
+    from .web_item_page import item_page_router  # noqa: E402  (an item's page with a clause marked)
+    app.include_router(item_page_router(assistant))  # GET /plans/{id}/items/{n}?from=&to= (Guard: UI login)
 
     @app.get("/api/items/{item_id}", response_model=ItemOut, dependencies=guarded, tags=["plans"],
              responses={404: {"model": ErrorOut}})
-    def item(item_id: str) -> dict:
+    def item(item_id: str) -> dict[str, Any]:
         """One record by id, e.g. `dazhou-2020:17` (numbered) or `hengyang-2022:p20` (unnumbered)."""
         found = assistant.item(item_id)
         if found is None:
@@ -177,7 +186,7 @@ def create_app(assistant, settings: Settings | None = None, ui: bool = True) -> 
         return item_json(*found)
 
     @app.get("/healthz", tags=["ops"])
-    def healthz() -> dict:
+    def healthz() -> dict[str, Any]:
         """Liveness: the loaded index build and plan count. Open even when auth is on."""
         plans = assistant.plans()
         retriever = getattr(assistant, "retriever", None)
@@ -203,7 +212,7 @@ def _add_error_handlers(app: FastAPI) -> None:
     """Every error is a JSON object with an `error` field; nothing escapes as a bare 500."""
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException):
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400 and exc.detail == BODY_PARSE_ERROR:  # e.g. invalid UTF-8, nesting too deep
             cause = exc.__cause__
             reason = "JSON nested too deeply" if isinstance(cause, RecursionError) else "body is not valid JSON"
@@ -212,7 +221,7 @@ def _add_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"error": _printable(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, exc: RequestValidationError):
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         detail = [{"loc": [_printable(p) for p in e.get("loc", [])], "msg": _printable(e.get("msg", "")),
                    "type": e.get("type", "")} for e in exc.errors()]
         first = detail[0] if detail else {"loc": [], "msg": "invalid"}
@@ -221,20 +230,20 @@ def _add_error_handlers(app: FastAPI) -> None:
                              "detail": detail}, status_code=422)
 
     @app.exception_handler(QuestionError)
-    async def bad_question(request: Request, exc: QuestionError):
+    async def bad_question(request: Request, exc: QuestionError) -> JSONResponse:
         return JSONResponse({"error": _printable(str(exc))}, status_code=400)
 
     @app.exception_handler(IndexUnavailable)
-    async def no_index(request: Request, exc: IndexUnavailable):
+    async def no_index(request: Request, exc: IndexUnavailable) -> JSONResponse:
         return JSONResponse({"error": str(exc)}, status_code=503)
 
     @app.exception_handler(Busy)
-    async def busy(request: Request, exc: Busy):
+    async def busy(request: Request, exc: Busy) -> JSONResponse:
         await asyncio.sleep(BUSY_DELAY_S)  # a flooding client that is refused at once just asks again at once
         return JSONResponse({"error": str(exc)}, status_code=503, headers={"Retry-After": str(exc.retry_after)})
 
     @app.exception_handler(Exception)
-    async def internal(request: Request, exc: Exception):  # last resort; the fuzz suite expects none
+    async def internal(request: Request, exc: Exception) -> JSONResponse:  # last resort; the fuzz suite expects none
         return JSONResponse({"error": "internal error"}, status_code=500)
 
 
@@ -243,8 +252,8 @@ def _add_api_fallback(app: FastAPI) -> None:
 
     @app.api_route(API_PREFIX.rstrip("/") + "/{rest:path}", include_in_schema=False,
                    methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
-    def api_fallback(request: Request):
-        allowed = set()
+    def api_fallback(request: Request) -> JSONResponse:
+        allowed: set[str] = set()
         for route in app.routes:
             if getattr(route, "include_in_schema", False) and hasattr(route, "methods"):
                 match, _ = route.matches({**request.scope, "method": "\0"})
@@ -282,7 +291,8 @@ class HeavyLane:
         self._lock = threading.Lock()
         self._pending, self.limit, self.wait = 0, lanes + queue, wait
 
-    async def run(self, fn):
+    async def run(self, fn: Callable[[], T]) -> T:
+        """`fn()` on a heavy lane thread; Busy at once when HEAVY_QUEUE requests already wait."""
         with self._lock:
             if self._pending >= self.limit:
                 raise Busy(int(self.wait))
@@ -291,7 +301,7 @@ class HeavyLane:
         future.add_done_callback(self._done)
         return await asyncio.wrap_future(future)
 
-    def _done(self, _future) -> None:
+    def _done(self, _future: object) -> None:
         with self._lock:
             self._pending -= 1
 
@@ -315,16 +325,16 @@ class JsonErrors:
     """ASGI middleware: a 404/405 from a mounted app (Gradio says {"detail": …}) or a refused CORS
     preflight becomes {"error": …}."""
 
-    def __init__(self, app):
+    def __init__(self, app: ASGIApp):
         self.app = app
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] == "HEAD":  # a HEAD answer has no body to rewrite
             return await self.app(scope, receive, send)
-        start: dict = {}
+        start: dict[str, Any] = {}
         chunks: list[bytes] = []
 
-        async def sending(message):
+        async def sending(message: Message) -> None:
             # a refused CORS preflight is Starlette's plain text: rewritten too (Gradio needs the
             # CORS layer to be Starlette's own class, so it is not subclassed)
             rewrite = (404, 405, 400) if scope["method"] == "OPTIONS" else (404, 405)
@@ -354,7 +364,7 @@ class JsonErrors:
         return await self.app(scope, receive, sending)
 
 
-def _add_docs(app: FastAPI, guarded: list) -> None:
+def _add_docs(app: FastAPI, guarded: list[Any]) -> None:
     """/openapi.json and /docs, with Swagger UI's files from the swagger-ui-bundle wheel (no CDN)."""
     from fastapi.openapi.docs import get_swagger_ui_html
 
@@ -382,7 +392,7 @@ def _add_docs(app: FastAPI, guarded: list) -> None:
             swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png", swagger_ui_parameters={"validatorUrl": None})
 
 
-def _plain_docs(schema: dict) -> str:
+def _plain_docs(schema: dict[str, Any]) -> str:
     """A self-contained list of the endpoints (used only when swagger-ui-bundle is not installed)."""
     from html import escape
 
