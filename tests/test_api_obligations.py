@@ -59,3 +59,37 @@ def test_bad_requests_get_clear_errors(client, url, status, fragment):
     r = client.get(url)
     assert r.status_code == status
     assert fragment in r.json()["error"]
+
+
+# ---- the item page an obligation card links to ---------------------------------------------
+def test_item_page_marks_the_obligation_clause(client):
+    from assistant.web_item_page import item_link
+
+    record = next(r for r in client.get("/api/plans/shaodong-2020/obligations").json() if "明厨亮灶" in r["action"])
+    url = item_link(record["plan_id"], record["item"], record["quote"]["start"], record["quote"]["end"])
+    assert url.startswith("/plans/shaodong-2020/items/28?from=") and url.endswith("#clause")
+    page = client.get(url.split("#")[0])
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    marked = page.text.split("<mark id='clause'>")[1].split("</mark>")[0]
+    assert marked == record["action"]  # exactly the clause, escaped text equal to the record
+    assert "第28项" in page.text and "邵东市教育局2020年工作要点" in page.text
+    assert page.text.count("<mark") == 1
+
+
+@pytest.mark.parametrize("query", ["?from=abc&to=5", "?from=5&to=999999", "?from=30&to=10", "?from=-1&to=4",
+                                   "?from=1e3&to=2e3", "?from=" + "9" * 40 + "&to=1", "?from=%EF%BC%91&to=3",
+                                   "?from=3", "?to=3"])
+def test_hostile_offsets_show_the_item_unmarked(client, query):
+    page = client.get("/plans/shaodong-2020/items/28" + query)
+    assert page.status_code == 200 and "<mark" not in page.text
+    assert "已显示整项原文" in page.text and "加强财务食堂后勤管理" in page.text
+
+
+def test_item_page_unknown_plan_or_item_is_404_and_text_is_escaped(client):
+    assert client.get("/plans/nowhere-2020/items/1").status_code == 404
+    missing = client.get("/plans/shaodong-2020/items/999?from=1&to=2")
+    assert missing.status_code == 404 and "没有第999项" in missing.json()["error"]
+    hostile = client.get("/plans/%3Cscript%3Ealert(1)%3C%2Fscript%3E/items/1")
+    assert hostile.status_code == 404 and "<script>alert" not in hostile.text
+    plain = client.get("/plans/shaodong-2020/items/28")
+    assert plain.status_code == 200 and "<mark" not in plain.text and "已显示整项原文" not in plain.text
