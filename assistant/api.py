@@ -175,8 +175,6 @@ def create_app(assistant: Any, settings: Settings | None = None, ui: bool = True
     app.include_router(obligations_router(assistant, guarded))  # GET /api/plans/{id}/obligations
     from .web_item_page import item_page_router  # noqa: E402  (an item's page with a clause marked)
     app.include_router(item_page_router(assistant))  # GET /plans/{id}/items/{n}?from=&to= (Guard: UI login)
-    from .web_item_page import item_page_router  # noqa: E402  (an item's page with a clause marked)
-    app.include_router(item_page_router(assistant))  # GET /plans/{id}/items/{n}?from=&to= (Guard: UI login)
 
     @app.get("/api/items/{item_id}", response_model=ItemOut, dependencies=guarded, tags=["plans"],
              responses={404: {"model": ErrorOut}})
