@@ -9,15 +9,20 @@ plan → 404; a bad party or date → 422 (the app's JSON error handlers shape b
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, get_args
 
-from fastapi import APIRouter, HTTPException, Query
+from collections.abc import Sequence
+
+from fastapi import APIRouter, HTTPException, Query, params
 from pydantic import BaseModel
 
 from . import obligations
 from .schemas import ErrorOut
+from .web_item_page import PlanSource
 
-Party = Literal[tuple([obligations.SCHOOLS, *obligations.PARTIES])]  # type: ignore[valid-type]
+# The school types spelled out for the type checker; the assert keeps them equal to obligations.PARTIES.
+Party = Literal["学校", "幼儿园", "小学", "初中", "普通高中", "中职", "特殊教育", "民办", "高校"]
+assert list(get_args(Party)) == [obligations.SCHOOLS, *obligations.PARTIES]
 
 
 class DeadlineOut(BaseModel):
@@ -51,9 +56,10 @@ class ObligationOut(BaseModel):
     targets: list[TargetOut]
     quote: dict[str, int]
     link_text: str
+    link: str  # the item page with the clause marked (relative URL)
 
 
-def obligations_router(assistant, dependencies: list) -> APIRouter:
+def obligations_router(assistant: PlanSource, dependencies: Sequence[params.Depends]) -> APIRouter:
     """The obligations route, guarded by the same dependencies as the rest of /api."""
     router = APIRouter(dependencies=dependencies, tags=["plans"])
 
@@ -62,7 +68,7 @@ def obligations_router(assistant, dependencies: list) -> APIRouter:
     def plan_obligations(plan_id: str,
                          party: Annotated[Party | None, Query(description="school type; 学校 = every school")] = None,
                          before: Annotated[date | None, Query(description="due on or before (YYYY-MM-DD)")] = None,
-                         ) -> list[dict]:
+                         ) -> list[dict[str, Any]]:
         """What the plan requires of schools, clause by clause, optionally for one school type and due by a date."""
         plan = next((p for p in assistant.plans() if p.id == plan_id), None)
         if plan is None:

@@ -67,11 +67,11 @@ class Deadline:
         """Human form: 2020-06-30, 2020-09-01 至 2021-01-31, 每学期."""
         if self.kind == RECURRING:
             return self.every
-        if self.kind == PERIOD and self.start:
+        if self.kind == PERIOD and self.start and self.due:
             return f"{self.start.isoformat()} 至 {self.due.isoformat()}"
         return self.due.isoformat() if self.due else ""
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, str | None]:
         """JSON form (dates as ISO strings)."""
         return {"printed": self.printed, "kind": self.kind, "due": self.due.isoformat() if self.due else None,
                 "start": self.start.isoformat() if self.start else None, "every": self.every or None}

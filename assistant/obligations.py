@@ -17,12 +17,14 @@ from typing import Any
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from urllib.parse import quote
 
 from . import deadlines as dl
 from .deadlines import Deadline, find_deadlines  # noqa: F401  (find_deadlines: used by the chat engine)
 from .models import Item, Plan
 
 SCHOOLS = "学校"  # schools in general
+MARK_ID = "clause"  # the fragment an item link ends with: the page marks the clause with this id
 PARTIES = ["幼儿园", "小学", "初中", "普通高中", "中职", "特殊教育", "民办", "高校"]
 # Words naming a school type; the value is the party (or parties) they stand for.
 _TYPE_WORDS = [
@@ -128,6 +130,11 @@ class Obligation:
         return f"{self.plan_title}·{where}"
 
     @property
+    def link(self) -> str:
+        """The item page with this clause marked: /plans/{plan}/items/{n}?from=START&to=END#clause."""
+        return item_link(self.plan_id, self.number or "", self.start, self.end)
+
+    @property
     def due(self) -> date | None:
         """The due date, when the deadline gives one."""
         return self.deadline.due if self.deadline else None
@@ -142,7 +149,15 @@ class Obligation:
                 "item": self.number, "item_title": self.item_title, "action": self.action,
                 "parties": list(self.parties), "deadline": self.deadline.to_dict() if self.deadline else None,
                 "targets": [t.to_dict() for t in self.targets],
-                "quote": {"start": self.start, "end": self.end}, "link_text": self.link_text}
+                "quote": {"start": self.start, "end": self.end}, "link_text": self.link_text, "link": self.link}
+
+
+def item_link(plan_id: str, number: str, start: int | None = None, end: int | None = None) -> str:
+    """The URL of an item's page (`web_item_page`), with the passage [start, end) marked when given."""
+    url = f"/plans/{quote(plan_id, safe='')}/items/{quote(number, safe='')}"
+    if start is not None and end is not None:
+        url += f"?from={start}&to={end}#{MARK_ID}"
+    return url
 
 
 def clauses(text: str) -> list[tuple[int, int, int]]:

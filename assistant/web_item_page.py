@@ -20,9 +20,9 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import HTMLResponse
 
 from .models import Item, Plan
+from .obligations import MARK_ID, item_link  # noqa: F401  (the link this page answers)
 
 ROUTE = "/plans/{plan_id}/items/{number}"
-MARK_ID = "clause"  # the fragment the link ends with: the browser scrolls the mark into view
 # Offsets are a few thousand at most; longer digit strings are refused before int() is tried.
 MAX_OFFSET_DIGITS = 7
 PAGE_CSS = """
@@ -55,14 +55,6 @@ class Span:
     start: int | None
     end: int | None
     note: str = ""
-
-
-def item_link(plan_id: str, number: str, start: int | None = None, end: int | None = None) -> str:
-    """The page's URL for an item, with the passage [start, end) to highlight when given."""
-    url = f"/plans/{quote(plan_id, safe='')}/items/{quote(number, safe='')}"
-    if start is not None and end is not None:
-        url += f"?from={start}&to={end}#{MARK_ID}"
-    return url
 
 
 def parse_span(text: str, start: str | None, end: str | None) -> Span:

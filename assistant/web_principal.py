@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
+from pathlib import Path
 from collections import OrderedDict
 from html import escape
 
@@ -17,6 +19,7 @@ import gradio as gr
 from . import obligation_export as export
 from . import obligations
 from .models import Plan
+from .web_item_page import PlanSource
 from .obligations import Obligation
 
 ALL_SCHOOLS = ("全部学校", "")
@@ -33,6 +36,8 @@ CSS = """
 .ob-tag.ob-party { background:var(--neutral-100); color:var(--neutral-700); border-color:var(--neutral-300); }
 .ob-action { margin:0 0 6px; line-height:1.7; }
 .ob-targets { margin:0 0 6px; font-size:0.95em; }
+.ob-links { display:flex; flex-wrap:wrap; gap:4px 14px; align-items:baseline; }
+.ob-link { color:var(--link-text-color, var(--primary-600)); text-decoration:underline; }
 .ob-source summary { cursor:pointer; color:var(--link-text-color, var(--primary-600)); }
 .ob-source .ob-item-text { white-space:pre-wrap; line-height:1.7; margin-top:6px; font-size:0.95em; }
 .ob-source mark { background:#fde68a; padding:0 1px; }
@@ -86,9 +91,11 @@ def card_html(plan: Plan, ob: Obligation) -> str:
     where = f"第{ob.number}项" if ob.number else "正文"
     return (f"<article class='ob-card' data-item='{escape(ob.item_id)}' data-quote='{ob.start}-{ob.end}'>"
             f"<div class='ob-meta'>{''.join(tags)}</div><p class='ob-action'>{escape(ob.action)}</p>{targets}"
-            f"<details class='ob-source'><summary class='ob-open'>打开{where}「{escape(ob.item_title)}」原文</summary>"
+            f"<div class='ob-links'><a class='ob-link' href='{escape(ob.link)}' target='_blank' rel='noopener'>"
+            f"打开{where}「{escape(ob.item_title)}」，标出本句</a>"
+            f"<details class='ob-source'><summary class='ob-open'>在此预览</summary>"
             f"<div class='ob-item-text'>{_item_text(plan, ob)}</div>"
-            f"<div class='ob-cite'>〔{escape(ob.link_text)}〕</div></details></article>")
+            f"<div class='ob-cite'>〔{escape(ob.link_text)}〕</div></details></div></article>")
 
 
 def checklist_html(plan: Plan | None, rows: list[Obligation], party: str = "", query: str = "") -> str:
@@ -110,11 +117,20 @@ def checklist_html(plan: Plan | None, rows: list[Obligation], party: str = "", q
     return "<div class='ob-list'>" + "".join(parts) + "</div>"
 
 
+def site_base(headers: dict[str, str]) -> str:
+    """http(s)://host the request came to (a proxy's X-Forwarded-Proto/Host win), or "" when unknown."""
+    host = headers.get("x-forwarded-host") or headers.get("host") or ""
+    proto = (headers.get("x-forwarded-proto") or "http").split(",")[0].strip()
+    if not re.fullmatch(r"[A-Za-z0-9.\-\[\]:]+", host) or proto not in ("http", "https"):
+        return ""
+    return f"{proto}://{host}"
+
+
 # ---- the tab -------------------------------------------------------------------------------
 class PrincipalUI:
     """Event handlers of the tab, bound to one Assistant (methods, so tests can call them directly)."""
 
-    def __init__(self, assistant, export_dir):
+    def __init__(self, assistant: PlanSource, export_dir: Callable[[], Path]):
         self.assistant = assistant
         self.export_dir = export_dir  # a callable giving the folder exports are written to
 
@@ -128,8 +144,13 @@ class PrincipalUI:
             return None, []
         return plan, obligations.search(obligations.for_plan(plan, party or None), query)
 
-    def checklist(self, plan_id: str, party: str | None, query: str = ""):
-        """Checklist HTML and the three export files (.xlsx, .ics, .csv) of what it shows."""
+    def checklist(self, plan_id: str, party: str | None, query: str = "",
+                  request: gr.Request | None = None) -> tuple[str, str | None, str | None, str | None]:
+        """Checklist HTML and the three export files (.xlsx, .ics, .csv) of what it shows.
+
+        The exports' links are absolute, on the address the page was opened at (`request`).
+        """
+        base = site_base(dict(request.headers) if request is not None else {})
         party = party if party in obligations.PARTIES else ""
         plan, rows = self.rows(plan_id, party, query)
         html = checklist_html(plan, rows, party, (query or "").strip())
@@ -140,13 +161,13 @@ class PrincipalUI:
         label = re.sub(r"[^\w\u4e00-\u9fff-]+", "_", party or "全部学校")
         stem = f"{plan.id}-{label}"
         xlsx, ics, csv = folder / f"{stem}.xlsx", folder / f"{stem}.ics", folder / f"{stem}.csv"
-        xlsx.write_bytes(export.to_xlsx(rows))
-        ics.write_bytes(export.to_ics(rows, name=f"{plan.title}·{party or '学校'}"))
-        csv.write_text(export.to_csv(rows), encoding="utf-8-sig")
+        xlsx.write_bytes(export.to_xlsx(rows, base))
+        ics.write_bytes(export.to_ics(rows, name=f"{plan.title}·{party or '学校'}", base=base))
+        csv.write_text(export.to_csv(rows, base), encoding="utf-8-sig")
         return html, str(xlsx), str(ics), str(csv)
 
 
-def build_principal_tab(assistant, export_dir) -> PrincipalUI:
+def build_principal_tab(assistant: PlanSource, export_dir: Callable[[], Path]) -> PrincipalUI:
     """Add the 校长视角 tab to the Blocks being built (call inside `gr.Blocks()`)."""
     ui = PrincipalUI(assistant, export_dir)
     plans = assistant.plans()

@@ -199,3 +199,37 @@ def test_ics_export_holds_the_dated_obligations(corpus):
     assert len({str(e["uid"]) for e in events}) == len(events)
     canteen = next(e for e in events if "明厨亮灶" in str(e["description"]))
     assert canteen.decoded("dtstart") == date(2020, 12, 31) and str(canteen["summary"]).startswith("年内")
+
+
+def test_every_record_links_to_its_item_page_with_the_clause(corpus):
+    from urllib.parse import parse_qs, urlsplit
+
+    from assistant.web_principal import card_html, site_base
+
+    plan = corpus.plan("hengyang-2022")
+    for r in ob.for_plan(plan):
+        url = urlsplit(r.link)
+        q = {k: int(v[0]) for k, v in parse_qs(url.query).items()}
+        assert url.path == f"/plans/hengyang-2022/items/{r.number}" and url.fragment == "clause"
+        assert plan.item(r.number).text[q["from"]:q["to"]] == r.action
+    first = ob.for_plan(plan)[0]
+    assert f"href='{first.link.replace('&', '&amp;')}'" in card_html(plan, first)
+    assert site_base({"host": "10.0.0.5:7860"}) == "http://10.0.0.5:7860"
+    assert site_base({"host": "a.example", "x-forwarded-proto": "https"}) == "https://a.example"
+    assert site_base({"host": "evil'><script>"}) == "" and site_base({}) == ""
+
+
+def test_exports_carry_absolute_links_when_the_site_is_known(corpus):
+    from icalendar import Calendar
+    from openpyxl import load_workbook
+
+    rows = ob.for_plan(corpus.plan("shaodong-2020"))
+    base = "http://127.0.0.1:7860"
+    ws = load_workbook(io.BytesIO(export.to_xlsx(rows, base))).active
+    link_col, source_col = export.HEADERS.index("链接"), export.HEADERS.index("出处")
+    body = list(ws.iter_rows(min_row=2))
+    assert [r[link_col].value for r in body] == [base + r.link for r in rows]
+    assert body[0][source_col].hyperlink.target == base + rows[0].link
+    events = list(Calendar.from_ical(export.to_ics(rows, base=base)).walk("VEVENT"))
+    assert events and all(str(e["url"]).startswith(base + "/plans/shaodong-2020/items/") for e in events)
+    assert list(csv.reader(io.StringIO(export.to_csv(rows, base))))[1][-1] == base + rows[0].link
