@@ -121,3 +121,29 @@ def test_heavy_generative_streams_queue_on_the_heavy_lane(assistant, tmp_path, p
     with serve(app) as url, ThreadPoolExecutor(n) as pool:
         statuses = list(pool.map(lambda _: httpx.post(url + path, json=body, timeout=120).status_code, range(n)))
     assert statuses.count(200) == HEAVY_LANES + HEAVY_QUEUE and statuses.count(503) == 2, statuses
+
+
+def test_the_chat_files_a_streamed_answer_without_asking_again(assistant, tmp_path):
+    from assistant.api_stream import FinishedAnswers
+    from assistant.web_chat import ChatUI
+
+    finished = FinishedAnswers()
+    shown = {**assistant.ask(SEATS).to_dict(), "mode": "generative", "fallback": False,
+             "generation": {"model": "m", "removed": [{"text": UNSUPPORTED, "reason": "number 5"}]}}
+    shown["answer"] = "一个只在流里出现过的回答" + SHAODONG_7 + "。"
+    sid = finished.put(SEATS, shown)
+    ui = ChatUI(assistant, tmp_path, finished=finished)
+    *_, (_, messages, turns, *_) = list(ui.respond(SEATS, [], [], None, streamed="id:" + sid))
+    assert turns[-1]["answer"] == shown, "the streamed answer is filed as it was shown"
+    assert "一个只在流里出现过的回答" in messages[-1]["content"] and "已删去 1 句无出处的内容" in messages[-1]["content"]
+    # a claimed or unknown id: the chat asks the plain way
+    *_, (_, messages, turns, *_) = list(ui.respond(SEATS, messages, turns, None, streamed="id:" + sid))
+    assert turns[-1]["answer"]["answer"] == assistant.ask(SEATS).answer
+    # the stop button: the question stays, with a note, and is not answered
+    *_, (_, messages, turns, *_) = list(ui.respond(SEATS, messages, turns, None, streamed="stopped"))
+    assert turns[-1]["stopped"] and turns[-1]["answer"] is None and "已停止回答" in messages[-1]["content"]
+    # the history the page streams with: answered turns only, none after 不接着问
+    history = json.loads(ui.stream_context(turns, False))
+    assert [h["question"] for h in history] == [SEATS, SEATS] and set(history[0]["answer"]) <= {
+        "answer", "supported", "kind", "citations", "context"}
+    assert ui.stream_context(turns, True) == "[]"
