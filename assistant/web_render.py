@@ -68,6 +68,8 @@ def verification_note(answer: dict[str, Any]) -> str:
     generation = answer.get("generation") or {}
     removed = len(generation.get("removed") or [])
     if answer.get("fallback") and answer.get("mode") == "extractive" and generation.get("model"):
+        if str(answer.get("fallback_reason") or "").startswith("model error"):
+            return "模型未能作答，已改用原文摘录。"
         return "模型的表述未通过核对，已改用原文摘录。"
     if removed and answer.get("mode") == "generative":
         return f"已删去 {removed} 句无出处的内容。"

@@ -147,3 +147,17 @@ def test_the_chat_files_a_streamed_answer_without_asking_again(assistant, tmp_pa
     assert [h["question"] for h in history] == [SEATS, SEATS] and set(history[0]["answer"]) <= {
         "answer", "supported", "kind", "citations", "context"}
     assert ui.stream_context(turns, True) == "[]"
+
+
+def test_the_note_under_an_answer_says_what_verification_did():
+    from assistant.web_render import verification_note
+
+    removed = [{"text": UNSUPPORTED, "reason": "number 5"}] * 2
+    assert verification_note({"mode": "generative", "generation": {"model": "m", "removed": removed}}) == \
+        "已删去 2 句无出处的内容。"
+    assert verification_note({"mode": "generative", "generation": {"model": "m", "removed": []}}) == ""
+    assert verification_note({"mode": "extractive", "fallback": True, "fallback_reason": "first claim failed",
+                              "generation": {"model": "m", "removed": removed[:1]}}) == "模型的表述未通过核对，已改用原文摘录。"
+    assert verification_note({"mode": "extractive", "fallback": True, "fallback_reason": "model error: Timeout",
+                              "generation": {"model": "m"}}) == "模型未能作答，已改用原文摘录。"
+    assert verification_note({"answer": "…", "kind": "fact"}) == ""  # extractive mode: no note
