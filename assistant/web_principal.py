@@ -36,7 +36,7 @@ CSS = """
 .ob-tag.ob-party { background:var(--neutral-100); color:var(--neutral-700); border-color:var(--neutral-300); }
 .ob-action { margin:0 0 6px; line-height:1.7; }
 .ob-targets { margin:0 0 6px; font-size:0.95em; }
-.ob-links { display:flex; flex-wrap:wrap; gap:4px 14px; align-items:baseline; }
+.ob-links { display:flex; flex-wrap:wrap; gap:4px 14px; align-items:baseline; text-align:left; }
 .ob-link { color:var(--link-text-color, var(--primary-600)); text-decoration:underline; }
 .ob-source summary { cursor:pointer; color:var(--link-text-color, var(--primary-600)); }
 .ob-source .ob-item-text { white-space:pre-wrap; line-height:1.7; margin-top:6px; font-size:0.95em; }

@@ -1,7 +1,8 @@
 """校长视角 in a real browser (Debian's Chromium via Playwright, a live server), at desktop and phone width.
 
 Picks a plan and a school type, checks the checklist's order (months, recurring, undated), searches,
-opens an obligation's item with the clause highlighted, downloads the .xlsx and .ics and parses both
+opens an obligation's item with the clause highlighted (in place, and through the card's link to the
+item page, where the clause is marked and scrolled into view), downloads the .xlsx and .ics and parses both
 back. Screenshots of both widths go to docs/ (the README shows them).
 """
 from __future__ import annotations
@@ -38,6 +39,25 @@ def _open_checklist(page, server, party: str) -> str:
     summary = page.locator("#principal-list .ob-summary")
     wait_for(lambda: f"{PLAN} · {party}" in summary.inner_text(), what=f"the {party} checklist")
     return summary.inner_text()
+
+
+def _open_link(page, card, action: str, viewport: dict, shot: Path | None = None) -> str:
+    """Click the card's link: the item page opens (a new tab) with the clause marked and in view."""
+    with page.context.expect_page(timeout=15000) as info:
+        card.locator("a.ob-link").click()
+    item = info.value
+    item.wait_for_load_state("load")
+    mark = item.locator("mark#clause")
+    assert mark.inner_text() == action and item.locator("mark").count() == 1
+    box = item.evaluate("""() => { const r = document.getElementById('clause').getBoundingClientRect();
+        return {top: r.top, bottom: r.bottom, height: innerHeight, width: document.documentElement.scrollWidth}; }""")
+    assert 0 <= box["top"] < box["bottom"] <= box["height"], box  # scrolled into view
+    assert box["width"] <= viewport["width"], box  # no sideways scrolling on a phone
+    url = item.url
+    if shot is not None:
+        item.screenshot(path=str(shot))
+    item.close()
+    return url
 
 
 def _download(page, elem_id: str, folder: Path) -> Path:
@@ -79,6 +99,9 @@ def test_principal_checklist_desktop_and_phone(browser, tmp_path):
     assert source.locator("mark").inner_text() == action
     assert "加强财务食堂后勤管理" in source.inner_text()  # the whole item, not only the clause
     page.screenshot(path=str(DOCS / "principal-desktop.png"))
+    # the card's link: an addressable page of the item with the clause marked
+    link = _open_link(page, card, action, {"width": 1440})
+    assert "/plans/shaodong-2020/items/28?from=" in link and link.endswith("#clause")
 
     # the exports hold what the checklist shows
     xlsx = _download(page, "principal-xlsx", tmp_path)
@@ -87,6 +110,7 @@ def test_principal_checklist_desktop_and_phone(browser, tmp_path):
     assert rows[0][:4] == ("计划", "条目", "条目标题", "要求（原文）")
     (canteen,) = [r for r in rows[1:] if r[3] == action]
     assert canteen[4] == "年内" and canteen[5].date().isoformat() == "2020-12-31"
+    assert rows[0][9] == "链接" and canteen[9] == link  # the same absolute link as the card's
     ics = _download(page, "principal-ics", tmp_path)
     events = list(Calendar.from_ical(ics.read_bytes()).walk("VEVENT"))
     dated = page.locator("#principal-list .ob-card .ob-due").all_inner_texts()
@@ -116,6 +140,8 @@ def test_principal_checklist_desktop_and_phone(browser, tmp_path):
     first.locator(".ob-item-text mark").wait_for(timeout=5000)
     phone.locator("#principal-list .ob-summary").scroll_into_view_if_needed()
     phone.screenshot(path=str(DOCS / "principal-phone.png"))
+    kindergarten = first.locator(".ob-action").inner_text()
+    _open_link(phone, first, kindergarten, {"width": 390}, DOCS / "principal-item-phone.png")
     phone.close()
 
     local = server.url + "/"
