@@ -3,7 +3,8 @@
 
 A question is answered through POST /api/ask/stream: the model's drafts show in the live box, then
 the verified answer replaces them in the chat, with its citation chip. The stop button cancels a
-generation mid-way (the request is aborted, the chat says so) and the chat carries on.
+generation mid-way (the request is aborted, the chat says so) and the chat carries on; when the stream
+fails the question is asked the plain way.
 """
 from __future__ import annotations
 
@@ -112,4 +113,14 @@ def test_the_chat_streams_drafts_and_the_stop_button_cancels(browser, server):
     page.click("#send")
     wait_for(lambda: "扶贫办" in last_bot(page), timeout=MODEL_TIMEOUT_S, what="the next answer")
     assert requests.count(server.url + "/api/ask/stream") == 3
+
+    # the stream fails (here: the request is refused in the browser): the chat asks the plain way
+    page.route("**/api/ask/stream", lambda route: route.abort())
+    answers = page.locator("#chatbot .bot-row").count()
+    page.fill("#question textarea", "基教科牵头哪些任务？")
+    page.click("#send")
+    wait_for(lambda: page.locator("#chatbot .bot-row").count() > answers and "基教科" in last_bot(page)
+             and page.locator("#chatbot .bot-row").last.locator("a.cite-chip").count() >= 8,
+             timeout=MODEL_TIMEOUT_S, what="the answer asked the plain way")
+    assert requests.count(server.url + "/api/ask/stream") == 4
     assert "Traceback" not in server.log()
