@@ -74,7 +74,7 @@ def tokenize(text: str) -> list[str]:
 
 
 class KeywordIndex:
-    """BM25 over one document per record; scores for every record at once (the corpus is small)."""
+    """BM25 over one document per record (bm25s: an inverted index, scored from the query's postings)."""
 
     def __init__(self, ids: list[str], retriever: Any, vocab: set[str], words: list[str]) -> None:
         self.ids = ids
@@ -110,10 +110,20 @@ class KeywordIndex:
         add_words(meta["words"])
         return cls(meta["ids"], retriever, set(meta["vocab"]), meta["words"])
 
-    def scores(self, query: str) -> dict[str, float]:
-        """BM25 score per record id (only ids with a positive score)."""
+    def positive(self, query: str) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, scores): positions in `ids` of the records with a positive BM25 score, and the scores.
+
+        bm25s scores from its inverted (sparse column) index, so the work is the postings of the
+        query's tokens; only the final nonzero pass is vectorised over all rows (no Python loop).
+        """
         tokens = [t for t in tokenize(query) if t in self._vocab]
         if not tokens:
-            return {}
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
         scores = np.asarray(self._retriever.get_scores(tokens))
-        return {self.ids[i]: float(s) for i, s in enumerate(scores) if s > 0}
+        rows = np.flatnonzero(scores > 0)
+        return rows, scores[rows]
+
+    def scores(self, query: str) -> dict[str, float]:
+        """BM25 score per record id (only ids with a positive score)."""
+        rows, scores = self.positive(query)
+        return {self.ids[i]: float(s) for i, s in zip(rows.tolist(), scores.tolist())}

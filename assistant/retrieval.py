@@ -1,11 +1,17 @@
 """Hybrid retrieval over the item index: exact look-ups, BM25 and dense vectors fused by RRF."""
 from __future__ import annotations
 
+import os
 import threading
+from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from .keyword import KeywordIndex
 from .models import Item, Plan
 from .scope import Scope, resolve_scope
 from .store import IndexStore, Manifest
@@ -15,7 +21,14 @@ RRF_K = 60
 DENSE_WEIGHT = 0.5
 BM25_WEIGHT = 1.0
 DENSE_CANDIDATES = 60
-RECENT_QUERIES = 16  # query vectors kept (texts of the questions being answered now)
+# Query vectors kept per process, least recently used dropped first (float32: 1.5 KB each, 1.5 MB in
+# all). Embedding the question is most of an answer's CPU (≈ 20 of 35 ms on the shipped corpus), and
+# people ask the same questions again (suggested questions, FAQ wording); ASSISTANT_QUERY_CACHE sets
+# the size (0: embed every time, as `make load` does for its "unseen questions" row).
+RECENT_QUERIES = int(os.environ.get("ASSISTANT_QUERY_CACHE", "1024"))
+# Kept whatever the setting: the texts of the answers being computed now (one answer may search the
+# same text once per plan; with 8 clients, 8 answers are under way).
+RECENT_FLOOR = 16
 
 
 @dataclass
@@ -89,13 +102,14 @@ class Retriever:
         self.store = store
         self.embedder = embedder or get_embedder()
         self._lock = threading.Lock()
-        self._recent_queries: dict[str, list[float]] = {}
+        self._recent_queries: OrderedDict[str, np.ndarray] = OrderedDict()
         self._loaded_build: str | None = None
         self._pointer_mtime = 0.0
         self.refresh()
 
     # ---- loading ---------------------------------------------------------------------------
     def refresh(self, force: bool = False) -> None:
+        self.store.follow_server()  # a replica following the Chroma server installs its newer build
         pointer = self.store.root / "CURRENT.json"
         mtime = pointer.stat().st_mtime if pointer.exists() else 0.0
         if not force and self._loaded_build and mtime == self._pointer_mtime:
@@ -119,6 +133,7 @@ class Retriever:
             # A build's collection never changes after the build: count it once, not per question.
             self.vector_count: int = self.collection.count()
             self.records: dict[str, tuple[Plan, Item]] = {i.id: (p, i) for p in self.plans for i in p.items}
+            self.rows = KeywordRows(self.keyword.ids, self.records, self.plans)
             self._loaded_build = manifest.build_id
             self._pointer_mtime = mtime
 
@@ -135,30 +150,34 @@ class Retriever:
         count = self.vector_count
         if count == 0:
             return {}
+        # Distances only: a chunk's id is "<item id>#<part>" (chunks.py), so the metadata (most of
+        # Chroma's per-query CPU: 4 of 5.6 ms on the shipped corpus) is not needed to name its record.
         result = self.collection.query(query_embeddings=[vector], n_results=min(n, count),
-                                       where=filters.chroma_where(), include=["metadatas", "distances"])
+                                       where=filters.chroma_where(), include=["distances"])
         best: dict[str, float] = {}
-        for meta, dist in zip(result["metadatas"][0], result["distances"][0]):
-            rid = meta["item_id"]
+        for chunk_id, dist in zip(result["ids"][0], result["distances"][0]):
+            rid = chunk_id.rsplit("#", 1)[0]
             sim = 1.0 - float(dist)
             if sim > best.get(rid, -1.0):
                 best[rid] = sim
         return best
 
-    def _query_vector(self, question: str) -> list[float]:
-        """The query's embedding, remembered for the last few texts.
+    def _query_vector(self, question: str) -> np.ndarray:
+        """The query's embedding, remembered for the last RECENT_QUERIES texts.
 
         One answer may search once per plan with the same text (comparisons, mentions): at 10k items
         that re-embedded one question 300 times. A vector depends only on its text and the embedder.
         """
         with self._lock:
             vector = self._recent_queries.get(question)
-        if vector is None:
-            vector = list(self.embedder.embed_query(question))
-            with self._lock:
-                self._recent_queries[question] = vector
-                while len(self._recent_queries) > RECENT_QUERIES:
-                    del self._recent_queries[next(iter(self._recent_queries))]
+            if vector is not None:
+                self._recent_queries.move_to_end(question)
+                return vector
+        vector = np.asarray(self.embedder.embed_query(question), dtype=np.float32)
+        with self._lock:
+            self._recent_queries[question] = vector
+            while len(self._recent_queries) > max(RECENT_QUERIES, RECENT_FLOOR):
+                self._recent_queries.popitem(last=False)
         return vector
 
     def bm25(self, question: str) -> dict[str, float]:
@@ -194,18 +213,26 @@ class Retriever:
                         if item.section and item.section[0] == heading and filters.allows(p, item):
                             hits[item.id] = Hit(p, item, 1.0, {"exact": f"第{scope.section_number}部分"})
         dense = self.dense(question, filters) if mode in ("hybrid", "dense") else {}
-        lexical = self.bm25(question) if mode in ("hybrid", "bm25") else {}
         ranked_dense = _ranks(dense, self.records, filters)
-        ranked_bm25 = _ranks(lexical, self.records, filters)
+        lexical = self.rows.rank(self.keyword, question, filters) if mode in ("hybrid", "bm25") else LexicalRanking()
+        # Only candidates that can reach the top k get a Hit: exact hits, the dense candidates and the first
+        # bm25 ranks (a record found by bm25 alone scores 1/(RRF_K + rank), falling with its rank, so at most
+        # k of them can be in the result). Their scores, signals and order are those of a full fusion.
+        rids = list(hits) + list(ranked_dense)
+        bm25_ranks = lexical.head(k + len(rids), ties=mode == "bm25")
+        for rid in rids:
+            found = lexical.at(rid)
+            if found is not None:
+                bm25_ranks[rid] = found
         fused: dict[str, float] = {}
         for rid, (rank, _score) in ranked_dense.items():
             fused[rid] = fused.get(rid, 0.0) + DENSE_WEIGHT / (RRF_K + rank)
-        for rid, (rank, _score) in ranked_bm25.items():
+        for rid, (rank, _score) in sorted(bm25_ranks.items(), key=lambda x: x[1][0]):
             fused[rid] = fused.get(rid, 0.0) + BM25_WEIGHT / (RRF_K + rank)
         if mode == "dense":
             fused = {rid: s for rid, (_, s) in ranked_dense.items()}
         elif mode == "bm25":
-            fused = {rid: s for rid, (_, s) in ranked_bm25.items()}
+            fused = {rid: s for rid, (_, s) in sorted(bm25_ranks.items(), key=lambda x: x[1][0])}
         for rid, score in fused.items():
             p, item = self.records[rid]
             hit = hits.get(rid) or Hit(p, item, 0.0, {})
@@ -213,8 +240,8 @@ class Retriever:
                 hit.score = score
             if rid in ranked_dense:
                 hit.signals["dense"] = {"rank": ranked_dense[rid][0], "score": round(ranked_dense[rid][1], 4)}
-            if rid in ranked_bm25:
-                hit.signals["bm25"] = {"rank": ranked_bm25[rid][0], "score": round(ranked_bm25[rid][1], 4)}
+            if rid in bm25_ranks:
+                hit.signals["bm25"] = {"rank": bm25_ranks[rid][0], "score": round(bm25_ranks[rid][1], 4)}
             hits[rid] = hit
         ordered = sorted(hits.values(), key=lambda h: ("exact" not in h.signals, -h.score, h.item.seq))
         return ordered[:k]
@@ -224,6 +251,71 @@ class Retriever:
         from .langchain_adapters import ItemRetriever
 
         return ItemRetriever(index=self, k=k, mode=mode)
+
+
+class LexicalRanking:
+    """The records with a positive BM25 score that pass the filters, best first (ties in index order)."""
+
+    def __init__(self, ids: Sequence[str] = (), row_of: dict[str, int] | None = None,
+                 rows: np.ndarray | None = None, scores: np.ndarray | None = None) -> None:
+        self._ids = ids
+        self._row_of = row_of or {}
+        self.rows = np.empty(0, dtype=np.int64) if rows is None else rows
+        self.scores = np.empty(0, dtype=np.float32) if scores is None else scores
+        self._position: np.ndarray | None = None
+
+    def head(self, n: int, ties: bool = False) -> dict[str, tuple[int, float]]:
+        """{record id: (rank, score)} of the first n ranks (with `ties`, also those scoring as the n-th)."""
+        n = min(n, len(self.rows))
+        if ties and 0 < n < len(self.rows):
+            n += int(np.count_nonzero(self.scores[n:] == self.scores[n - 1]))
+        return {self._ids[row]: (rank, score) for rank, (row, score)
+                in enumerate(zip(self.rows[:n].tolist(), self.scores[:n].tolist()), start=1)}
+
+    def at(self, rid: str) -> tuple[int, float] | None:
+        """(rank, score) of one record, None when it is not ranked."""
+        row = self._row_of.get(rid)
+        if row is None or not len(self.rows):
+            return None
+        if self._position is None:
+            self._position = np.full(len(self._ids), -1, dtype=np.int64)
+            self._position[self.rows] = np.arange(len(self.rows))
+        at = int(self._position[row])
+        return None if at < 0 else (at + 1, float(self.scores[at]))
+
+
+class KeywordRows:
+    """Per-build tables over the keyword index's rows: which plan and year each row's record is in.
+
+    They let plan and year filters apply to all BM25 results at once (numpy masks), where a
+    Python check per record cost O(records) per search (0.9 s CPU per 54 asks at 10k items).
+    """
+
+    def __init__(self, ids: list[str], records: dict[str, tuple[Plan, Item]], plans: list[Plan]) -> None:
+        self.ids = ids
+        self.records = records
+        self.row_of = {rid: n for n, rid in enumerate(ids)}
+        self.plan_index = {p.id: n for n, p in enumerate(plans)}
+        self.plan = np.array([self.plan_index[records[rid][0].id] if rid in records else -1 for rid in ids],
+                             dtype=np.int32)
+        self.year = np.array([(records[rid][0].year or -1) if rid in records else -1 for rid in ids],
+                             dtype=np.int32)
+
+    def rank(self, keyword: KeywordIndex, question: str, filters: Filters) -> LexicalRanking:
+        rows, scores = keyword.positive(question)
+        plan = self.plan[rows]
+        keep = plan >= 0
+        if filters.plan_ids is not None:
+            wanted = [self.plan_index[pid] for pid in filters.plan_ids if pid in self.plan_index]
+            keep &= np.isin(plan, np.array(wanted, dtype=np.int32))
+        if filters.year is not None:
+            keep &= self.year[rows] == filters.year
+        rows, scores = rows[keep], scores[keep]
+        if filters.issuer or filters.section or filters.lead_unit:  # rare (CLI filters): checked per record
+            allowed = [filters.allows(*self.records[self.ids[row]]) for row in rows.tolist()]
+            rows, scores = rows[np.array(allowed, dtype=bool)], scores[np.array(allowed, dtype=bool)]
+        order = np.argsort(-scores, kind="stable")
+        return LexicalRanking(self.ids, self.row_of, rows[order], scores[order])
 
 
 def _ranks(scores: dict[str, float], records: dict[str, tuple[Plan, Item]], filters: Filters) -> dict[str, tuple[int, float]]:

@@ -56,8 +56,14 @@ def short_place(place: str) -> str:
 
 
 def plan_aliases(plan: Plan) -> list[str]:
-    names = {plan.place, short_place(plan.place), plan.issuer}
-    return sorted((n for n in names if n and len(n) >= 2), key=len, reverse=True)
+    return list(_aliases(plan.place, plan.issuer))
+
+
+@lru_cache(maxsize=65536)
+def _aliases(place: str, issuer: str) -> tuple[str, ...]:
+    """The names a plan goes by, longest first; remembered, as every question checks every plan's."""
+    names = {place, short_place(place), issuer}
+    return tuple(sorted((n for n in names if n and len(n) >= 2), key=len, reverse=True))
 
 
 @lru_cache(maxsize=1)
@@ -131,7 +137,7 @@ def resolve_scope(question: str, plans: list[Plan], default_plan: str | None = N
     q = unicodedata.normalize("NFKC", question).translate(_FINANCIAL_NUMERALS)
     named: list[Plan] = []
     for plan in plans:
-        if any(alias in q for alias in plan_aliases(plan)):
+        if any(alias in q for alias in _aliases(plan.place, plan.issuer)):
             named.append(plan)
             scope.places.append(plan.place)
     scope.places = list(dict.fromkeys(scope.places))
@@ -143,7 +149,7 @@ def resolve_scope(question: str, plans: list[Plan], default_plan: str | None = N
             years = [2000 + int(m.group(1))]
     if years:
         scope.year = years[0]
-    known_places = {a for p in plans for a in plan_aliases(p)}
+    known_places = {a for p in plans for a in _aliases(p.place, p.issuer)}
     if not named:
         scope.unknown_place = _mentioned_unknown_place(q, known_places)
     if named:
