@@ -114,10 +114,14 @@ def chroma_client(root: Path, chroma_url: str | None = None) -> Any:
 class IndexStore:
     """One index folder (and its Chroma store): build it, and open the current build for reading."""
 
-    def __init__(self, root: Path | str | None = None, chroma_url: str | None = None):
+    def __init__(self, root: Path | str | None = None, chroma_url: str | None = None, follow: bool | None = None):
+        from .replica import Follower, follow_requested
+
         self.root = Path(root) if root else DEFAULT_INDEX
         self.chroma_url = chroma_url or os.environ.get("ASSISTANT_CHROMA_URL") or None
         self._client: Any = None
+        # A replica without the index folder: records and BM25 come from the Chroma server (replica.py).
+        self.follower = Follower(self) if self.chroma_url and follow_requested(follow) else None
         # Collections are named per index folder, so several indexes can share one Chroma server.
         self.prefix = "items_" + hashlib.sha1(str(self.root.resolve()).encode()).hexdigest()[:8] + "_"
 
@@ -155,7 +159,14 @@ class IndexStore:
         manifest = manifest or self.require()
         return self.client.get_collection(manifest.collection, embedding_function=None)
 
+    def follow_server(self) -> None:
+        """In a following replica, install the server's current build when it is newer (rate-limited)."""
+        if self.follower is not None:
+            self.follower.check()
+
     def require(self) -> Manifest:
+        if self.follower is not None and self.current() is None:
+            self.follower.check()
         manifest = self.current()
         if manifest is None:
             raise IndexUnavailable(f"no index at {self.root}: run `python -m assistant index` first")
@@ -225,6 +236,8 @@ class IndexStore:
         if (previous is not None and not rebuild and previous.chunks == hashes
                 and previous.sources == sources and self._collection_exists(previous.collection)):
             report.unchanged = True
+            if self.chroma_url:
+                self._publish(previous, plans)
             report.orphans_removed = self._sweep_orphan_segments()
             report.build_id = previous.build_id
             report.reused = len(chunks)
@@ -266,9 +279,17 @@ class IndexStore:
                                 record_count=report.records)
             (staging / "manifest.json").write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=1),
                                                    encoding="utf-8")
+            if self.chroma_url:  # the records in the server too, for replicas without this folder
+                from .replica import publish
+
+                publish(self, manifest, plans)
             final = self.root / "builds" / build_id
             os.replace(staging, final)
             _write_json_atomic(self.root / "CURRENT.json", {"build": build_id})
+            if self.chroma_url:
+                from .replica import point_to
+
+                point_to(self, manifest)
         except BaseException:
             # The previous build stays current; drop what this one started.
             try:
@@ -281,6 +302,15 @@ class IndexStore:
         report.orphans_removed = self._sweep_orphan_segments()
         report.seconds = time.perf_counter() - started
         return report
+
+    def _publish(self, manifest: Manifest, plans: list[Plan]) -> None:
+        """Publish an unchanged build to the server when it does not point to it yet."""
+        from .replica import point_to, publish, server_pointer
+
+        pointer = server_pointer(self)
+        if pointer is None or pointer["build"] != manifest.build_id:
+            publish(self, manifest, plans)
+            point_to(self, manifest)
 
     def _collection_exists(self, name: str) -> bool:
         try:
