@@ -3,7 +3,8 @@
 An item's text is cut into clauses (between 。 and ；). A clause is an obligation of schools when it
 places work in schools — it names schools, kindergartens, students, courses, the campus… — and does
 not read as the bureau's own business (funding, construction projects, inspection, publicity…).
-Each record keeps the whole clause as printed, the school types it binds, its deadline (as printed
+A clause mixing both is read comma phrase by comma phrase (`school_span`): the record keeps the
+schools' part. Each record keeps the clause (or that part) as printed, the school types it binds, its deadline (as printed
 and as a date, see `deadlines`), its quantified targets with their phrase, and where it stands in the
 item, so a reader can open the item with the clause highlighted.
 

@@ -2,8 +2,8 @@
 
 Pick a plan and a school type: the obligations (`obligations.for_plan`) come grouped by when they
 are due — month by month, then recurring duties, then undated ones — as cards that read on a phone.
-Each card shows the whole clause, its deadline as printed and as a date, its targets, and opens the
-item's full text with the clause highlighted. Exports: .xlsx, .ics (dated obligations) and CSV.
+Each card shows the clause, its deadline as printed and as a date, its targets, and links to the
+item's own page with the clause marked (`web_item_page`); it can also preview the item in place. Exports: .xlsx, .ics (dated obligations) and CSV.
 """
 from __future__ import annotations
 

@@ -68,6 +68,7 @@ def test_item_page_marks_the_obligation_clause(client):
     record = next(r for r in client.get("/api/plans/shaodong-2020/obligations").json() if "明厨亮灶" in r["action"])
     url = item_link(record["plan_id"], record["item"], record["quote"]["start"], record["quote"]["end"])
     assert url.startswith("/plans/shaodong-2020/items/28?from=") and url.endswith("#clause")
+    assert record["link"] == url  # the API's record carries the same link as the card
     page = client.get(url.split("#")[0])
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     marked = page.text.split("<mark id='clause'>")[1].split("</mark>")[0]
