@@ -255,7 +255,7 @@ STREAM_SCRIPT = r"""<script>
     if (old) { old.remove(); }
     var box = document.createElement('div');
     box.id = 'live-answer';
-    box.innerHTML = '<div class="live-q"></div><div class="live-a" aria-live="polite"></div>' +
+    box.innerHTML = '<div class="live-q"></div><div class="live-a"></div>' +
       '<div class="live-bar"><span class="live-state" role="status">正在检索…</span>' +
       '<button type="button" id="stop-answer" aria-label="停止回答">停止</button></div>';
     box.querySelector('.live-q').textContent = '问：' + question;
