@@ -48,6 +48,12 @@ SELF_WORDS = {"学校", "校长", "老师", "教师", "我们", "一所", "一�
 VALUE_NOUNS = frozenset("时间 时长 时限 期限 日期 节点 比例 占比 数量 数额 人数 金额 规模 面积 频次 频率 标准 指标 数字 数据".split())
 # A request's opening ("请比较", "麻烦对比一下", "帮我梳理"): the verb after it is the operation asked.
 REQUEST = re.compile(r"^(?:请你?|烦请|麻烦你?|帮我|帮忙|能否|可否|能不能|可不可以)")
+# A clause without a subject that goes on about the asker ("想…", "打算…", "正在…").
+SELF_CONTINUED = re.compile(r"^(?:也|还|都|正|正在|目前|现在|一直)?(?:想|想要|打算|准备|希望|计划|需要|要|得|在|刚|已经|正在)")
+# Prepositions and particles jieba may glue to an unlisted word ("对托育"): never part of a topic word.
+FUNCTION_CHARS = "对在的和与及把给从向跟被于为了吗呢啊"
+# Modal verbs that jieba glues to a one-character verb ("要建多少个学位").
+MODAL = re.compile(r"^[要需须应将得该可能会想]")
 QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,30})[”\"」』]")
 DEICTIC = re.compile(r"^(?:那|那么|那这|这|它|该|其)|它|这项|该项|这一项|这条|该条|那项|那条|其中|上面|刚才|这个任务|同类|同样|这方面|这块|那块|这部分|那部分")
 LAST_SECTION = re.compile(r"最后(?:一|那|这)?(?:个|一)?(?:大)?(?:部分|板块|块|方面)")
@@ -110,6 +116,7 @@ class Query:
 class Clause:
     text: str
     role: str  # "ask" | "context" | "chatter"
+    own: bool = False  # the asker speaking of themselves ("我是…校长", "想请退休教师来支教")
 
 
 def split_clauses(question: str) -> list[Clause]:
@@ -123,9 +130,10 @@ def split_clauses(question: str) -> list[Clause]:
             out.append(Clause(text, "chatter"))
         elif INTERROGATIVE.search(text) or INTERROGATIVE.search(raw):
             out.append(Clause(text, "ask"))
-        elif SELF.search(text):
-            # "我要摘几句放到材料里": a weak question word in a sentence about oneself asks nothing
-            out.append(Clause(text, "chatter"))
+        elif SELF.search(text) or (out and out[-1].own and SELF_CONTINUED.search(text)):
+            # "我要摘几句放到材料里": a weak question word in a sentence about oneself asks nothing;
+            # "我是乡村校长，想请退休老教师来支教": the next clause keeps the asker as its subject
+            out.append(Clause(text, "chatter", own=True))
         elif WEAK_INTERROGATIVE.search(text):
             out.append(Clause(text, "ask"))
         else:
@@ -190,6 +198,8 @@ def topic_words(text: str, vocab: Vocabulary, drop: set[str]) -> list[str]:
     text = SCAFFOLD.sub(" ", text)
     out: list[str] = []
     for tok in tokenize(text):
+        if MODAL.match(tok) and len(tok) == 2:
+            continue  # "要建", "需交": a modal and a one-character verb say nothing the plans index
         if tok in STOPWORDS or tok in QUESTION_NOISE or tok in drop or len(tok) < 2:
             continue
         if re.fullmatch(r"\d+(?:\.\d+)?%?", tok) or re.match(r"^(?:几|多少|第几|哪)", tok):
@@ -198,7 +208,13 @@ def topic_words(text: str, vocab: Vocabulary, drop: set[str]) -> list[str]:
             import jieba
 
             parts = [p for p in jieba.lcut(tok, HMM=False) if len(p) >= 2 and p != tok]
-            out.extend(p for p in parts if vocab.real_word(p) and p not in QUESTION_NOISE and p not in out)
+            kept = [p for p in parts if vocab.real_word(p) and p not in QUESTION_NOISE]
+            out.extend(p for p in kept if p not in out)
+            # what no real word covers ("托育" in "托育服务") is still asked about: a word of its own
+            rest = [r.strip(FUNCTION_CHARS) for r in re.split("|".join(map(re.escape, kept)) or "$^", tok)]
+            rest = [r for r in rest if len(r) >= 2]
+            if all(re.fullmatch(r"[\u4e00-\u9fff]+", r) for r in rest):
+                out.extend(r for r in rest if r not in out)
             continue
         if tok not in out:
             out.append(tok)
@@ -270,11 +286,11 @@ def read_query(question: str, plans: list[Plan], vocab: Vocabulary, model: Any, 
         unknown = [w for w in unknown if w not in attributes]
     refers_back = bool(DEICTIC.search(ask_text)) and not context
     situation = ""
-    if (not topic or refers_back) and not units and not re.search(r"第\s*[\d一二三四五六七八九十百两]+\s*(?:项|条|部分)", core):
+    if (not topic and not unknown or refers_back) and not units and not re.search(r"第\s*[\d一二三四五六七八九十百两]+\s*(?:项|条|部分)", core):
         # "我们学校想创建语言文字示范校，这件事归哪个科室牵头？": with nothing asked about in the ask
         # itself, or an ask pointing back ("这方面") with no conversation before, what the asker says
         # of their own situation is the topic
-        own = "，".join(c.text for c in clauses if c.role == "chatter" and SELF.search(c.text))
+        own = "，".join(c.text for c in clauses if c.own)
         own_words = [w for w in map(lambda w: _in_plan_words(w, vocab), topic_words(own, vocab, drop | SELF_WORDS))
                      if vocab.known(w) and w not in topic]
         if own_words:
@@ -335,6 +351,9 @@ def asked_attributes(ask: str, words: list[str]) -> list[str]:
             e = re.escape(w)
             if REQUEST.match(clause) and re.match(REQUEST.pattern + e, clause):
                 out.append(w)
+            elif re.search(r"(?:哪些|哪几(?:个|项|条)?|哪个|什么)" + e + r"(?:里|中)?(?:都|还)?(?:涉及|提到|提及|包含|包括|写到|讲到|说到|有)", clause):
+                # "哪些项目涉及民办教育": what is enumerated (items), not what they speak of
+                out.append(w)
             elif re.search("的" + e + r"(?:吗|呢)?$", clause) and _is_verb(w):
                 # "是否涉及法治副校长的配备": the action done to the subject, which a plan may word
                 # otherwise ("配齐配强"); the subject is what must be mentioned
@@ -370,4 +389,6 @@ def _is_noun(word: str) -> bool:
     import jieba.posseg as pseg
 
     tags = [t.flag for t in pseg.lcut(word)]
-    return bool(tags) and all(t.startswith(("n", "eng")) for t in tags) and not all(t.startswith("nr") for t in tags)
+    # jieba guesses a personal name ("nr") for many unlisted two-character words (托育, 安保); people
+    # ask these plans about things, not persons, so a guessed name counts as a noun too
+    return bool(tags) and all(t.startswith(("n", "eng")) for t in tags)

@@ -50,6 +50,8 @@ class Tuning:
     #: Plans compared side by side when the question names none ("各地…有什么不同"): the ones the
     #: evidence finds the topic in, at most this many (each side is one search and one answer).
     max_compared_plans: int = 6
+    #: Items quoted per plan in a comparison: the ones that speak of the topic best.
+    compare_side_items: int = 2
     #: Parts of a multi-part question answered; more are read as one ask (bounds work per request).
     max_asks: int = 4
 

@@ -31,7 +31,8 @@ MEASURES = (
     (re.compile(r"多少钱|金额|投资|资金|经费|补助|津贴|租金|工资|(?:多少|几)(?:万|亿)?元|费用|标准是每"), r"(?:万|亿)?元"),
     (re.compile(r"(?:多少|几)(?:个)?(?:新)?(?:人|名|位|老师|教师|学生|干部|校长|人员)|人数|人次"), r"(?:万)?(?:人|名|人次)|[%％]"),
     (re.compile(r"年龄|几岁|多大年纪|多大岁数"), r"周岁|岁"),
-    (re.compile(r"比例|占比|百分|率(?:是|要|达|定|为)|率多少|(?:覆盖|入园|巩固|普及|入学|合格|优良)率"), r"[%％‰]|百分之|成"),
+    (re.compile(r"比例|占比|百分|率(?:是|要|达|定|为)|率多少|(?:覆盖|入园|巩固|普及|入学|合格|优良)率|"
+                r"[\u4e00-\u9fff]率[^，。？?]{0,12}(?:多少|几)"), r"[%％‰]|百分之|成"),
     (DURATION, r"小时|分钟|天|周|学时|课时"),
     (re.compile(r"(?:多少|几)所"), r"所"), (re.compile(r"(?:多少|几)套"), r"套"),
     (re.compile(r"(?:多少|几)(?:个)?学位"), r"个|学位"), (re.compile(r"面积|平方米"), r"平方米|亩"),
@@ -135,6 +136,36 @@ class Fact(Intent):
                       citations=[cite(plan, item, quote)], context=ctx_out)
 
 
+def summary_items(q: Query, env: Env) -> list[tuple[Plan, Item]]:
+    """The items a summary of the topic quotes, best first: named items, the section the question
+    names, items titled by the topic, then the relevant ones (at most `max_summary_items`)."""
+    t = env.tuning
+    chosen: list[tuple[Plan, Item]] = list(env.numbered(q))
+    ctx = env.context_item(q)
+    if ctx and not q.topic:
+        chosen.append(ctx)
+    from .structure import section_named
+
+    section = section_named(q, env) if len(env.scoped(q)) == 1 else None
+    if section is not None and not chosen:
+        plan, heading = section
+        chosen = [(plan, i) for i in plan.numbered_items if i.section and i.section[0] == heading][: t.max_summary_items]
+    relevant = env.relevant(q)
+    titled = [h for h in relevant if env.evidence.cover(q.topic, h.item.title) >= 0.5]
+    named = [h for h in titled if env.evidence.cover(q.topic, h.item.title) >= 0.9]
+    if len(named) == 1:
+        titled = named  # one item is titled by the whole topic ("提升特殊教育发展水平"): that item
+    for h in titled + [h for h in relevant if h not in titled]:
+        # items whose titles name the topic say it best; others only fill when none do
+        if len(chosen) >= t.max_summary_items or (h not in titled and (titled or len(chosen) >= t.summary_fill)):
+            break
+        if (h.plan, h.item) not in chosen:
+            chosen.append((h.plan, h.item))
+    if section is None and not env.numbered(q) and len(named) != 1:
+        chosen += [pi for pi in section_spread(relevant, t.max_summary_items) if pi not in chosen]
+    return chosen
+
+
 @register
 class Summary(Intent):
     """What a plan says or requires on a topic: the items about it, each with its gist."""
@@ -146,29 +177,7 @@ class Summary(Intent):
 
     def answer(self, q: Query, env: Env) -> Answer:
         t = env.tuning
-        chosen: list[tuple[Plan, Item]] = list(env.numbered(q))
-        ctx = env.context_item(q)
-        if ctx and not q.topic:
-            chosen.append(ctx)
-        from .structure import section_named
-
-        section = section_named(q, env) if len(env.scoped(q)) == 1 else None
-        if section is not None and not chosen:
-            plan, heading = section
-            chosen = [(plan, i) for i in plan.numbered_items if i.section and i.section[0] == heading][: t.max_summary_items]
-        relevant = env.relevant(q)
-        titled = [h for h in relevant if env.evidence.cover(q.topic, h.item.title) >= 0.5]
-        named = [h for h in titled if env.evidence.cover(q.topic, h.item.title) >= 0.9]
-        if len(named) == 1:
-            titled = named  # one item is titled by the whole topic ("提升特殊教育发展水平"): that item
-        for h in titled + [h for h in relevant if h not in titled]:
-            # items whose titles name the topic say it best; others only fill when none do
-            if len(chosen) >= t.max_summary_items or (h not in titled and (titled or len(chosen) >= t.summary_fill)):
-                break
-            if (h.plan, h.item) not in chosen:
-                chosen.append((h.plan, h.item))
-        if section is None and not env.numbered(q) and len(named) != 1:
-            chosen += [pi for pi in section_spread(relevant, t.max_summary_items) if pi not in chosen]
+        chosen = summary_items(q, env)
         if not chosen:
             return not_found(q, env)
         chosen.sort(key=lambda pi: (pi[0].id, pi[1].seq))
@@ -333,27 +342,55 @@ class Compare(Intent):
         return len(env.scoped(q)) >= 2 and bool(q.topic or q.quoted)
 
     def answer(self, q: Query, env: Env) -> Answer:
-        sides, cites, ok = [], [], 0
+        sides, cites, ok, silent = [], [], 0, []
         plans = env.scoped(q)
         if q.scope.plan_ids is None and len(plans) > env.tuning.max_compared_plans:
             # "各地…有什么不同" over a large corpus: the plans the evidence finds the topic in, not
             # every plan (each side costs one search and one answer)
             found = list(dict.fromkeys(h.plan.id for h in env.relevant(q)))[: env.tuning.max_compared_plans]
             plans = [p for p in plans if p.id in found]
+        wants_value = bool(WANTS_NUMBER.search(q.search_text) or WANTS_TIME.search(q.search_text))
         for p in plans:
             sub = replace(q, scope=replace(q.scope, plan_ids=[p.id]))
-            intent = REGISTRY["fact"] if WANTS_NUMBER.search(q.search_text) or WANTS_TIME.search(q.search_text) else REGISTRY["summary"]
-            ans = intent.answer(sub, env)
-            if ans.supported:
+            side = REGISTRY["fact"].answer(sub, env) if wants_value else _side_summary(sub, env)
+            if side.supported:
                 ok += 1
-                sides.append(f"{p.title}：{ans.answer}")
-                cites += ans.citations
+                sides.append(f"{p.title}：{side.answer}")
+                cites += side.citations
             else:
+                silent.append(p.title)
                 sides.append(f"{p.title}：没有写明。")
         if not ok:
             return not_found(q, env)
+        named = q.scope.plan_ids is not None
+        if not named and silent:
+            # "各地…怎么写的": the plans that speak of it, then the ones that do not
+            sides = [x for x in sides if not x.endswith("：没有写明。")] + [f"{'、'.join(silent)}未提及。"]
         text = "对比如下：\n" + "\n".join(sides)
+        # a named plan silent on the topic is said so beside what the others state: the comparison is
+        # answered as far as the plans go (`supported` is about the sides that are stated)
         return Answer(question=q.text, answer=text, supported=True, kind=Kind.COMPARE.value, citations=_unique(cites))
+
+
+def _side_summary(q: Query, env: Env) -> Answer:
+    """One plan's side of a comparison: its few items that speak of the topic best, each quoted on
+    the topic (a side is read next to the others, so it is shorter than a summary of its own)."""
+    t = env.tuning
+    ranked = summary_items(q, env)
+    # an item titled by the topic speaks for its plan first; then the one covering most of it
+    ranked.sort(key=lambda pi: (-env.evidence.cover(q.topic, pi[1].title), -env.cover(q, pi[1])))
+    chosen = ranked[: t.compare_side_items]
+    if not chosen:
+        return not_found(q, env)
+    fewest, most, shared = t.mention_quote_chars
+    width = max(fewest, min(most, shared // len(chosen)))
+    parts, cites = [], []
+    for p, i in chosen:
+        said = best_sentences(body(i), list(q.topic), limit=2, weight=env.weight)
+        g = "……".join(focus(x, q.topic, env.weight, width) for x in said) or gist(i, q.topic, env.weight, limit=width)
+        parts.append(f"{label(i)}：{g}{marker(p, i)}")
+        cites.append(cite(p, i, g))
+    return Answer(question=q.text, answer="；".join(parts), supported=True, kind=Kind.SUMMARY.value, citations=cites)
 
 
 def _unique(cites: list[Citation]) -> list[Citation]:
