@@ -63,6 +63,7 @@ def test_drafts_stream_then_verification_decides_the_final_answer(assistant, tmp
 @pytest.mark.parametrize("body, status", [
     ({"question": ""}, 422), ({"question": "问" * 501}, 422), ({"question": SEATS, "extra": 1}, 422),
     ({"question": SEATS, "history": ["学生资助由哪个科室牵头？"] * 9}, 422), ("not json", 422),
+    ({"question": "   "}, 400), ({"question": SEATS, "plan": "nope-2020"}, 400),
 ])
 def test_bad_input_is_a_json_4xx_before_any_stream(assistant, tmp_path, body, status):
     with serve(create_app(assistant, Settings(data_dir=tmp_path), ui=False)) as url:
