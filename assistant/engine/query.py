@@ -358,7 +358,8 @@ def asked_attributes(ask: str, words: list[str]) -> list[str]:
                 # "是否涉及法治副校长的配备": the action done to the subject, which a plan may word
                 # otherwise ("配齐配强"); the subject is what must be mentioned
                 out.append(w)
-            elif re.search(e + r"(?:都|还|又|分别|具体|主要)?(?:是|为|有)(?:多少|什么|啥|哪些|哪个|哪几|几|如何|怎样|怎么)", clause) \
+            elif re.search(e + r"(?:都|还|又|分别|具体|主要)?(?:是|为|有)(?:多少|什么|啥|哪些|哪个|哪几|几|如何|怎样|怎么)"
+                           r"[\u4e00-\u9fff]?(?:呢|吗|啊)?$", clause) \
                     or re.search(r"(?:哪些|什么|啥|哪几(?:个|项|条|种)?|哪方面)的?" + e + r"(?:呢|吗|啊)?$", clause):
                 out.append(w)
     return list(dict.fromkeys(out))

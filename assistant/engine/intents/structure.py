@@ -1,6 +1,8 @@
 """Intents answered from the plans' structure: items, sections, counts, plan metadata, clarification."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import re
 
 from ...models import Item, Plan
@@ -182,6 +184,10 @@ class SectionOf(Intent):
                       context={"plan_id": plan.id, "item_id": item.id, "section": heading})
 
 
+# A count's question word and what may stand between it and the noun counted ("多少项工作任务").
+COUNTED = r"(?:多少|几)(?:个|项|条|件|大|类|方面)?(?:的)?(?:工作|重点|具体|主要|大)?"
+
+
 @register
 class Count(Intent):
     """"一共多少项", "第三部分有几项", "分几个部分"."""
@@ -189,6 +195,11 @@ class Count(Intent):
     name, kind = "count", Kind.COUNT
 
     def answer(self, q: Query, env: Env) -> Answer:
+        # "一共多少条任务", "有几大板块": the noun counted names the plan's own units of work, not a topic
+        ask = q.asks[0].text if q.asks else q.core
+        counted = {w for w in q.topic + q.unknown if re.search(COUNTED + re.escape(w), ask)}
+        q = replace(q, topic=tuple(w for w in q.topic if w not in counted),
+                    unknown=tuple(w for w in q.unknown if w not in counted))
         plans = env.scoped(q)
         if q.units:
             return REGISTRY["unit_items"].answer(q, env)
@@ -196,6 +207,16 @@ class Count(Intent):
             ans = SectionItems().answer(q, env)
             ans.kind = Kind.COUNT.value if ans.supported else ans.kind
             return ans
+        if (q.topic or q.unknown or q.quoted) and not q.situation:
+            # "有几条是关于高校的": the items that speak of it are counted, not the plan's items (what
+            # the asker says of their own situation is not what they ask to count)
+            from .topics import mentions, render_mentions
+
+            topic, found = mentions(q, env)
+            if not found or q.unknown and not q.quoted:
+                where = "、".join(p.title for p in plans)
+                return refuse(q, f"{where}中没有提到{topic or '这一内容'}。")
+            return render_mentions(q, env, topic, found, Kind.COUNT)
         # a plan whose file yielded no numbered items cannot be counted (nor cited by its last item)
         empty = [p.title for p in plans if not p.numbered_items]
         plans = [p for p in plans if p.numbered_items]
