@@ -32,8 +32,10 @@ lint: install
 
 # The local model's test (tests/test_local_llm.py) runs here too: requirements-llm.txt is installed first
 # (about 10 s from a warm pip cache; the first time llama-cpp-python compiles, see LLM_STAMP below).
+# Two pytest-xdist workers, a module's tests on one of them: most of the suite's time is waiting for
+# servers, browsers and subprocesses to start, which overlaps (tests/conftest.py: one index build per run).
 test: install llm browser lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 # ragas conflicts with the app's langchain pins: it lives in its own folder, used only by the evaluation.
 RAGAS_SITE := eval/runs/ragas-site

@@ -17,10 +17,15 @@ Rules: never build, rebuild, delete or corrupt anything in the shared index. A t
 builds its own small index in `tmp_path` (see tests/test_index.py's `small_corpus`), or copies the
 shared one first: `shutil.copytree(shipped_index, tmp_path / "index")`. At the end of the session
 the shared index is checked to still be the build it started as.
+
+Under pytest-xdist (`make test` runs `-n 2 --dist loadfile`: a module's tests stay on one worker, so its
+module fixtures start once) the first worker to ask builds the index and the other copies that build
+and remembers its vectors, so the corpus is embedded once per run, not once per worker.
 """
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,6 +40,16 @@ from assistant.corpus import Corpus, load_corpus  # noqa: E402
 from web_support import shipped_index as _shared_index  # noqa: E402
 
 PLANS_DIR = ROOT / "corpus" / "plans"
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The xdist controller removes the build its workers shared (web_support._built_once_per_run)."""
+    if not hasattr(session.config, "workerinput"):
+        import shutil
+
+        from web_support import xdist_run_folder
+
+        shutil.rmtree(xdist_run_folder(os.getpid()), ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

