@@ -10,14 +10,16 @@ conversation is listed; `?owner=browser:<id>` narrows the list.
 from __future__ import annotations
 
 from base64 import b64decode
+from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from .conversations import store_for
 from .schemas import ErrorOut
+from .security import Settings
 
 
-def owner_of(settings, authorization: str | None) -> str | None:
+def owner_of(settings: Settings, authorization: str | None) -> str | None:
     """`user:<name>` for HTTP Basic, None (all owners) for the bearer token or when auth is off."""
     if not settings.auth_required or not authorization:
         return None
@@ -31,7 +33,7 @@ def owner_of(settings, authorization: str | None) -> str | None:
     return f"user:{name}"
 
 
-def conversations_router(settings) -> APIRouter:
+def conversations_router(settings: Settings) -> APIRouter:
     """The conversation routes, guarded like the rest of /api."""
 
     def require_auth(request: Request) -> None:
@@ -43,7 +45,7 @@ def conversations_router(settings) -> APIRouter:
 
     @router.get("/api/conversations")
     def list_conversations(request: Request,
-                           owner: str | None = Query(None, max_length=80, description="only this owner's")) -> list[dict]:
+                           owner: str | None = Query(None, max_length=80, description="only this owner's")) -> list[dict[str, Any]]:
         """Stored conversations, newest first: id, owner, title, created, updated, turn_count."""
         caller = owner_of(settings, request.headers.get("authorization"))
         if caller is not None and owner is not None and owner != caller:
@@ -51,7 +53,7 @@ def conversations_router(settings) -> APIRouter:
         return [c.summary() for c in store_for(settings.data_dir).list(caller or owner)]
 
     @router.get("/api/conversations/{conversation_id}", responses={404: {"model": ErrorOut}})
-    def get_conversation(conversation_id: str, request: Request) -> dict:
+    def get_conversation(conversation_id: str, request: Request) -> dict[str, Any]:
         """One conversation with its turns."""
         caller = owner_of(settings, request.headers.get("authorization"))
         found = store_for(settings.data_dir).get(caller, conversation_id)

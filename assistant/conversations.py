@@ -8,6 +8,7 @@ Writes are single statements in WAL mode; each connection is short-lived (thread
 """
 from __future__ import annotations
 
+import builtins
 import json
 import re
 import sqlite3
@@ -17,6 +18,7 @@ import uuid
 from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 MAX_TITLE = 40
 MAX_CONVERSATIONS = 200  # per owner; the oldest beyond this are dropped on save
@@ -43,19 +45,19 @@ class Conversation:
     title: str
     created: float
     updated: float
-    turns: list[dict] = field(default_factory=list)
+    turns: list[dict[str, Any]] = field(default_factory=list)
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         """What a list shows: no turns, their count."""
         data = asdict(self)
         data["turn_count"] = len(data.pop("turns"))
         return data
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def title_for(turns: list[dict]) -> str:
+def title_for(turns: list[dict[str, Any]]) -> str:
     """A new conversation is named after its first question."""
     first = next((t.get("question", "") for t in turns if t.get("question")), "")
     first = re.sub(r"\s+", " ", first).strip()
@@ -79,7 +81,7 @@ class ConversationStore:
     def list(self, owner: str | None) -> list[Conversation]:
         """An owner's conversations, newest first (every owner's when `owner` is None)."""
         query = "SELECT id, owner, title, created, updated, turns FROM conversations"
-        args: tuple = ()
+        args: tuple[Any, ...] = ()
         if owner is not None:
             query, args = query + " WHERE owner = ?", (owner,)
         with closing(self._connect()) as db:
@@ -97,7 +99,7 @@ class ConversationStore:
             return None
         return _row(row)
 
-    def save(self, owner: str, conversation_id: str | None, turns: list[dict]) -> Conversation:
+    def save(self, owner: str, conversation_id: str | None, turns: builtins.list[dict[str, Any]]) -> Conversation:
         """Create or update a conversation's turns; a new one is titled after its first question."""
         now = time.time()
         existing = self.get(owner, conversation_id) if conversation_id else None
@@ -135,7 +137,7 @@ class ConversationStore:
         return True
 
 
-def _row(row) -> Conversation:
+def _row(row: tuple[Any, ...]) -> Conversation:
     try:
         turns = json.loads(row[5])
     except ValueError:

@@ -3,12 +3,12 @@ citations written out, then an appendix with the full text of every cited item."
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from .chunks import item_label
 
 
-def conversation_docx(turns: list[dict], lookup: Callable[[str], tuple | None], path: Path,
+def conversation_docx(turns: list[dict[str, Any]], lookup: Callable[[str], tuple[Any, Any] | None], path: Path,
                       title: str = "工作要点问答记录") -> Path:
     """Write `turns` (question, answer contract) to `path`; `lookup(item_id)` gives (plan, item)."""
     import docx

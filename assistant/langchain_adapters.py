@@ -98,7 +98,8 @@ class AssistantRunnable(RunnableSerializable[Any, dict[str, Any]]):
         return cls(assistant=Assistant.open(index_dir))
 
     def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> dict[str, Any]:
-        return self._call_with_config(self._ask, input, config, run_type="chain")
+        answer: dict[str, Any] = self._call_with_config(self._ask, input, config, run_type="chain")
+        return answer
 
     def _ask(self, input: Any) -> dict[str, Any]:
         from .service import QuestionError

@@ -28,11 +28,14 @@ import uuid
 import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from .loaders import PlanFileError, decode_bytes, read_docx, read_pdf
 from .models import Plan
 from .parser import parse_plan
+
+if TYPE_CHECKING:
+    from .service import Assistant
 
 UPLOAD_SUFFIXES = (".txt", ".md", ".docx", ".pdf")
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # a plan is tens of KB, a scanned-free PDF a few MB at most
@@ -70,7 +73,7 @@ class ParseReport:
     warnings: list[str] = field(default_factory=list)
     status: str = "pending"  # pending | accepted
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -159,7 +162,7 @@ def write_atomic(path: Path, data: bytes) -> None:
             tmp.unlink()
 
 
-def read_sidecar(plan_file: Path) -> dict:
+def read_sidecar(plan_file: Path) -> dict[str, Any]:
     """Corrected metadata for a plan file ({} when none, or when the sidecar is unreadable)."""
     path = plan_file.with_name(plan_file.name + SIDECAR_SUFFIX)
     if not path.is_file() or path.is_symlink():
@@ -171,7 +174,7 @@ def read_sidecar(plan_file: Path) -> dict:
     return {k: v for k, v in data.items() if k in META_FIELDS} if isinstance(data, dict) else {}
 
 
-def apply_sidecar(plan: Plan, meta: dict) -> Plan:
+def apply_sidecar(plan: Plan, meta: dict[str, Any]) -> Plan:
     """Overlay corrected title / issuer / year on a parsed plan (its id and items stay as parsed)."""
     from .plan_meta import place_of
 
@@ -188,12 +191,12 @@ def apply_sidecar(plan: Plan, meta: dict) -> Plan:
     return plan
 
 
-def validate_meta(meta: dict) -> dict:
+def validate_meta(meta: dict[str, Any]) -> dict[str, Any]:
     """Check a metadata correction: known fields only, short non-blank text, a plausible year."""
     unknown = set(meta) - set(META_FIELDS)
     if unknown:
         raise AdminError(f"unknown field(s): {', '.join(sorted(unknown))} (use title, issuer, year)", 422)
-    out: dict = {}
+    out: dict[str, Any] = {}
     for key in ("title", "issuer"):
         if key in meta and meta[key] is not None:
             value = meta[key]
@@ -215,7 +218,7 @@ def validate_meta(meta: dict) -> dict:
 class PlanAdmin:
     """Plan management over one corpus folder and one index (through the Assistant's store)."""
 
-    def __init__(self, assistant, corpus_dir: Path | None, data_dir: Path):
+    def __init__(self, assistant: Assistant, corpus_dir: Path | None, data_dir: Path):
         self.assistant = assistant
         self.enabled = corpus_dir is not None  # off when the server does not know its corpus folder
         self.corpus_dir = Path(corpus_dir) if corpus_dir is not None else Path("/nonexistent")
@@ -264,7 +267,7 @@ class PlanAdmin:
         shutil.rmtree(self.uploads / upload_id, ignore_errors=True)
 
     # ---- changes to the corpus ---------------------------------------------------------------
-    def accept(self, upload_id: str, progress: Callable[[int, int], None] | None = None) -> dict:
+    def accept(self, upload_id: str, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
         """Move a staged plan into the corpus folder (a free name) and update the index."""
         self._require_enabled()
         with self._lock:
@@ -276,7 +279,7 @@ class PlanAdmin:
         plan = next((p for p in self.assistant.plans() if p.source == target.name), None)
         return {"plan": plan.id if plan else None, "file": target.name, "build": build}
 
-    def delete(self, plan_id: str, progress: Callable[[int, int], None] | None = None) -> dict:
+    def delete(self, plan_id: str, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
         """Move a plan's file (and sidecar) out of the corpus into <data>/deleted/, then update the index."""
         with self._lock:
             path = self._file_of(plan_id)
@@ -289,7 +292,7 @@ class PlanAdmin:
             build = self._update_index(progress)
         return {"deleted": plan_id, "file": path.name, "build": build}
 
-    def correct(self, plan_id: str, meta: dict, progress: Callable[[int, int], None] | None = None) -> dict:
+    def correct(self, plan_id: str, meta: dict[str, Any], progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
         """Store corrected title / issuer / year in the plan's sidecar and update the index."""
         changes = validate_meta(meta)
         with self._lock:
@@ -318,7 +321,7 @@ class PlanAdmin:
             candidate, n = self.corpus_dir / f"{stem}-{n}.{suffix}", n + 1
         return candidate
 
-    def _update_index(self, progress: Callable[[int, int], None] | None) -> dict:
+    def _update_index(self, progress: Callable[[int, int], None] | None) -> dict[str, Any]:
         """Bring the index up to date: only new or changed chunks are embedded."""
         retriever = self.assistant.retriever
         report = retriever.store.build(self.corpus_dir, embedder=retriever.embedder,

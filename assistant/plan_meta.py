@@ -128,7 +128,7 @@ def parse_issuers(title: str) -> list[str]:
     body = fold_spaces(title)
     body = TITLE_SUFFIX_RE.sub("", body)
     body = re.sub(r"(?:19|20)\d{2}\s*年(?:度)?", " ", body)
-    orgs = []
+    orgs: list[str] = []
     for chunk in body.split():
         orgs.extend(m.group(0) for m in ORG_RE.finditer(chunk))
     return [o for o in orgs if len(o) >= 3]

@@ -188,7 +188,8 @@ class IndexStore:
 
     # ---- building ------------------------------------------------------------------------
     def build(self, corpus_dir: Path | str | None = None, embedder: Any = None, rebuild: bool = False,
-              progress: bool | None = None, log: Callable[[str], object] | None = None) -> BuildReport:
+              progress: bool | Callable[[int, int], object] | None = None,
+              log: Callable[[str], object] | None = None) -> BuildReport:
         """Parse the corpus and bring the index up to date; returns what was done."""
         from .corpus import DEFAULT_CORPUS
         from .embeddings import get_embedder
@@ -331,7 +332,8 @@ class IndexStore:
             new.add(ids=[c.id for c in batch], embeddings=[list(map(float, vectors[c.id])) for c in batch],
                     documents=[c.text for c in batch], metadatas=[c.metadata for c in batch])
 
-    def _embed_into(self, collection: Any, chunks: list[Chunk], embedder: Any, progress: bool | None) -> None:
+    def _embed_into(self, collection: Any, chunks: list[Chunk], embedder: Any,
+                    progress: bool | Callable[[int, int], object] | None) -> None:
         if not chunks:
             return
         report = progress if callable(progress) else None  # a callback (done, total), e.g. the upload panel's bar
