@@ -13,6 +13,7 @@ All need credentials whenever auth is on (the same check as every /api route). T
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Callable
 
 from fastapi import APIRouter, Depends, File, HTTPException, Request, UploadFile
 from pydantic import BaseModel, ConfigDict
@@ -20,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from .plan_admin import MAX_UPLOAD_BYTES, AdminError, PlanAdmin
 from .schemas import ErrorOut
+from .security import Settings
 
 UPLOAD_PATH = "/api/plans"
 UPLOAD_BODY_LIMIT = MAX_UPLOAD_BYTES + 64 * 1024  # the file plus the multipart envelope
@@ -34,16 +36,16 @@ class MetaIn(BaseModel):
     year: int | None = None
 
 
-def plan_admin_for(assistant, data_dir: Path) -> PlanAdmin:
+def plan_admin_for(assistant: Any, data_dir: Path) -> PlanAdmin:
     """The one PlanAdmin of an Assistant (the API and the browser panel share its lock)."""
-    admin = getattr(assistant, "_plan_admin", None)
+    admin: PlanAdmin | None = getattr(assistant, "_plan_admin", None)
     if admin is None:
         admin = PlanAdmin(assistant, getattr(assistant, "corpus_dir", None), data_dir)
         assistant._plan_admin = admin
     return admin
 
 
-def plans_router(assistant, settings) -> APIRouter:
+def plans_router(assistant: Any, settings: Settings) -> APIRouter:
     """The plan-management routes, guarded like the rest of /api."""
 
     def require_auth(request: Request) -> None:
@@ -53,48 +55,53 @@ def plans_router(assistant, settings) -> APIRouter:
 
     admin = plan_admin_for(assistant, settings.data_dir)
     router = APIRouter(dependencies=[Depends(require_auth)], tags=["plan management"])
-    errors = {code: {"model": ErrorOut} for code in (400, 401, 404, 409, 413, 415, 422)}
+    errors: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut} for code in (400, 401, 404, 409, 413, 415, 422)}
 
-    async def call(fn, *args):
+    async def call(fn: Callable[..., Any], *args: Any) -> Any:
         try:
             return await run_in_threadpool(fn, *args)
         except AdminError as exc:
             raise HTTPException(exc.status, str(exc)) from exc
 
     @router.post(UPLOAD_PATH, status_code=201, responses=errors)
-    async def upload_plan(file: UploadFile = File(..., description=".txt, .md, .docx or .pdf, at most 10 MB")) -> dict:
+    async def upload_plan(file: UploadFile = File(..., description=".txt, .md, .docx or .pdf, at most 10 MB")) -> dict[str, Any]:
         """Upload a plan file: it is checked and parsed, and its parse report returned. Nothing is indexed
         until the upload is accepted (`POST /api/uploads/{upload_id}/accept`)."""
         data = await file.read(MAX_UPLOAD_BYTES + 1)
         if len(data) > MAX_UPLOAD_BYTES:
             raise HTTPException(413, f"file too large (at most {MAX_UPLOAD_BYTES} bytes)")
         report = await call(admin.stage, data, file.filename or "")
-        return report.to_dict()
+        staged: dict[str, Any] = report.to_dict()
+        return staged
 
     @router.get("/api/uploads/{upload_id}", responses=errors)
-    async def upload_report(upload_id: str) -> dict:
+    async def upload_report(upload_id: str) -> dict[str, Any]:
         """The parse report of a pending upload."""
-        return (await call(admin.pending, upload_id))[1].to_dict()
+        pending: dict[str, Any] = (await call(admin.pending, upload_id))[1].to_dict()
+        return pending
 
     @router.post("/api/uploads/{upload_id}/accept", responses=errors)
-    async def accept_upload(upload_id: str) -> dict:
+    async def accept_upload(upload_id: str) -> dict[str, Any]:
         """Add the uploaded plan to the corpus and update the index (only its chunks are embedded)."""
-        return await call(admin.accept, upload_id)
+        accepted: dict[str, Any] = await call(admin.accept, upload_id)
+        return accepted
 
     @router.delete("/api/uploads/{upload_id}", responses=errors)
-    async def discard_upload(upload_id: str) -> dict:
+    async def discard_upload(upload_id: str) -> dict[str, Any]:
         """Throw a pending upload away."""
         await call(admin.discard, upload_id)
         return {"discarded": upload_id}
 
     @router.patch("/api/plans/{plan_id}", responses=errors)
-    async def correct_plan(plan_id: str, body: MetaIn) -> dict:
+    async def correct_plan(plan_id: str, body: MetaIn) -> dict[str, Any]:
         """Correct a plan's title, issuer or year; kept in a sidecar file, so a rebuild keeps it."""
-        return await call(admin.correct, plan_id, body.model_dump(exclude_none=True))
+        corrected: dict[str, Any] = await call(admin.correct, plan_id, body.model_dump(exclude_none=True))
+        return corrected
 
     @router.delete("/api/plans/{plan_id}", responses=errors)
-    async def delete_plan(plan_id: str) -> dict:
+    async def delete_plan(plan_id: str) -> dict[str, Any]:
         """Remove a plan from the corpus and the index (its file is moved to <data>/deleted/)."""
-        return await call(admin.delete, plan_id)
+        deleted: dict[str, Any] = await call(admin.delete, plan_id)
+        return deleted
 
     return router
