@@ -188,7 +188,8 @@ class Evidence:
                 c = self.cover(topic, record_text(h.item), unknown, partial)
                 if c >= threshold:
                     out.append(h)
-                elif n == 0 and h.dense_score >= t.dense_floor and c >= t.dense_min_coverage:
+                elif n == 0 and h.dense_score >= t.dense_floor and c >= t.dense_min_coverage \
+                        and h.dense_score - max((x.dense_score for x in hits[1:5]), default=0.0) >= t.dense_margin:
                     out.append(h)
             if out:
                 break

@@ -31,7 +31,7 @@ SELF = re.compile(r"^(?:我|我们|本人|咱们?|作为|身为)(?!局)")
 RELAYED = re.compile(r"^(?:领导|同事|上级|科长|局长|主任|校长|老师|家长|有人|有个[^，,。]{0,8}?)(?:让|叫|要|请|托|问)(?:我|我们)")
 # How the answer should be given ("全部列出来", "请逐项列出", "如有，请注明出处"): belongs to the ask before.
 FORMAT_ONLY = re.compile(r"^(?:如有|若有|有的话)?(?:请)?(?:帮忙)?(?:全部|逐项|逐条|一一|分别|详细|简单|简要|大概)?"
-                         r"(?:列出|列举|列一下|列个|说明|说说|概括|注明|标明|写出)(?:来|出来|一下|出处|清单|来源)?$")
+                         r"(?:列出|列举|列一下|列个|说明|说说|概括|注明|标明|写出|对比|比较|比对)(?:来|出来|一下|出处|清单|来源)?$")
 # Politeness, hedges and filler, removed wherever they occur.
 POLITE = re.compile(
     r"请问|麻烦(?:你|您)?|谢谢|多谢|劳驾|辛苦|帮(?:我|忙)?(?=查|看|找|捋|列|数|确认|整理|梳理)|"
@@ -212,7 +212,7 @@ def topic_words(text: str, vocab: Vocabulary, drop: set[str]) -> list[str]:
             out.extend(p for p in kept if p not in out)
             # what no real word covers ("托育" in "托育服务") is still asked about: a word of its own
             rest = [r.strip(FUNCTION_CHARS) for r in re.split("|".join(map(re.escape, kept)) or "$^", tok)]
-            rest = [r for r in rest if len(r) >= 2]
+            rest = [r for r in rest if len(r) >= 2 and r != tok]  # a dictionary word jieba will not split stays out
             if all(re.fullmatch(r"[\u4e00-\u9fff]+", r) for r in rest):
                 out.extend(r for r in rest if r not in out)
             continue

@@ -18,8 +18,11 @@ class Tuning:
     #: A record ranked first by retrieval also counts as evidence with less lexical coverage when
     #: its dense (e5) similarity to the question is at least `dense_floor` (calibrated) …
     dense_floor: float = 0.83
-    #: … and it still covers this share of the topic words (calibrated).
+    #: … and it still covers this share of the topic words (calibrated) …
     dense_min_coverage: float = 0.25
+    #: … and its dense similarity stands out from the next hits' by this much: e5 similarities of
+    #: Chinese passages bunch within a few hundredths, so only a lead says "this one" (calibrated).
+    dense_margin: float = 0.0
     #: Topic words the plans never use but that name what is asked (nouns of the ask clause, not
     #: chatter) count against the evidence with this share of their IDF: a question about 英语教学
     #: is not answered by a record about 教学 (calibrated).

@@ -59,11 +59,30 @@ class ItemLookup(Intent):
         if not found:
             return range_refusal(q, env, q.scope.item_number or "?")
         if len(found) == 1:
-            return describe(q, *found[0])
+            return _in_named_section(q, env, *found[0]) or describe(q, *found[0])
         lines = [f"{p.title}第{i.number}项：{i.title}{marker(p, i)}" for p, i in found]
         text = f"问题没有指明计划，各计划的第{found[0][1].number}项分别是：\n" + "\n".join(lines)
         return Answer(question=q.text, answer=text, supported=True, kind=Kind.ITEM.value,
                       citations=[cite(p, i, i.title) for p, i in found])
+
+
+def _in_named_section(q: Query, env: Env, plan: Plan, item: Item) -> Answer | None:
+    """"第六部分第9项" where item 9 is not in part six: the part's own 9th item when it has one
+    (some plans number items within each part), else a refusal saying where item 9 is."""
+    n = q.scope.section_number
+    if not n or not 1 <= n <= len(plan.sections) or (item.section and item.section[0] == plan.sections[n - 1]):
+        return None
+    heading = plan.sections[n - 1]
+    members = [i for i in plan.numbered_items if i.section and i.section[0] == heading]
+    k = q.scope.item_number
+    if k is not None and k.isdigit() and 1 <= int(k) <= len(members):
+        ans = describe(q, plan, members[int(k) - 1])
+        ans.answer = f"{heading}的第{k}项即全文第{members[int(k) - 1].number}项。" + ans.answer
+        return ans
+    span = f"第{members[0].number}—{members[-1].number}项" if members else "没有编号的条目"
+    where = f"全文第{item.number}项在{item.section[0] if item.section else '其他部分'}"
+    return refuse(q, f"{plan.title}的{heading}共{len(members)}项（{span}），没有第{k}项；{where}：{item.title}{marker(plan, item)}",
+                  [cite(plan, item, item.title)])
 
 
 def best_item(q: Query, env: Env) -> tuple[Plan, Item] | None:
