@@ -25,7 +25,9 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Mapping
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 ROOT = Path(__file__).resolve().parent.parent
 MIN_TOKEN_CHARS = 16
@@ -70,7 +72,7 @@ class Settings:
     allowed_hosts: list[str] = field(default_factory=list)  # extra Host names (ASSISTANT_ALLOWED_HOSTS)
 
     @classmethod
-    def from_env(cls, host: str = "127.0.0.1", port: int = 7860, env: dict | None = None) -> "Settings":
+    def from_env(cls, host: str = "127.0.0.1", port: int = 7860, env: Mapping[str, str] | None = None) -> "Settings":
         env = os.environ if env is None else env
         data_dir = env.get("ASSISTANT_DATA_DIR")
         extra = [h.strip() for h in (env.get("ASSISTANT_ALLOWED_HOSTS") or "").split(",") if h.strip()]
@@ -161,7 +163,7 @@ def _own_names() -> set[str]:
     for name in {socket.gethostname(), socket.getfqdn()}:
         names.add(name.lower())
         try:
-            names.update(info[4][0].lower() for info in socket.getaddrinfo(name, None))
+            names.update(str(info[4][0]).lower() for info in socket.getaddrinfo(name, None))
         except OSError:
             pass
     return names
@@ -181,7 +183,7 @@ class LoginThrottle:
     def __init__(self, max_failures: int = MAX_LOGIN_FAILURES, window: float = LOGIN_WINDOW_S,
                  clock: Callable[[], float] = time.monotonic):
         self.max_failures, self.window, self.clock = max_failures, window, clock
-        self._failures: OrderedDict[str, deque] = OrderedDict()
+        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
         self._lock = threading.Lock()
 
     def retry_after(self, client: str) -> int:
@@ -203,7 +205,7 @@ class LoginThrottle:
         with self._lock:
             self._failures.pop(client, None)
 
-    def _recent(self, client: str) -> deque:
+    def _recent(self, client: str) -> deque[float]:
         times = self._failures.setdefault(client, deque())
         while times and times[0] <= self.clock() - self.window:
             times.popleft()
@@ -213,14 +215,14 @@ class LoginThrottle:
 class Guard:
     """ASGI middleware: Host check, auth gate, login back-off and security headers (see module doc)."""
 
-    def __init__(self, app, settings: Settings, throttle: LoginThrottle | None = None,
-                 cookie_user: Callable[[dict], str | None] | None = None):
+    def __init__(self, app: ASGIApp, settings: Settings, throttle: LoginThrottle | None = None,
+                 cookie_user: Callable[[dict[str, str]], str | None] | None = None):
         self.app, self.settings = app, settings
         self.hosts = settings.host_names()
         self.throttle = throttle or LoginThrottle()
         self.cookie_user = cookie_user or (lambda cookies: None)  # set once the Gradio UI is mounted
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             return await self.app(scope, receive, send)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers") or []}
@@ -258,7 +260,7 @@ class Guard:
             return await self.app(scope, receive, send)
         return await self._unauthorized(send)
 
-    def _cookie_ok(self, headers: dict) -> bool:
+    def _cookie_ok(self, headers: dict[str, str]) -> bool:
         jar = SimpleCookie()
         try:
             jar.load(headers.get("cookie", ""))
@@ -266,8 +268,8 @@ class Guard:
             return False
         return self.cookie_user({k: m.value for k, m in jar.items()}) is not None
 
-    def _watch_login(self, send, client: str):
-        async def watched(message):
+    def _watch_login(self, send: Send, client: str) -> Send:
+        async def watched(message: Message) -> None:
             if message["type"] == "http.response.start":
                 if message["status"] == 200:
                     self.throttle.succeeded(client)
@@ -277,17 +279,17 @@ class Guard:
         return watched
 
     @staticmethod
-    async def _unauthorized(send):
+    async def _unauthorized(send: Send) -> None:
         await _json(send, 401, {"error": "authentication required: Authorization: Bearer <token> or HTTP Basic, "
                                          "or log in at /"},
                     [(b"www-authenticate", b'Basic realm="assistant", Bearer')])
 
 
-def _with_headers(send):
+def _with_headers(send: Send) -> Send:
     """Add the security headers to the response start (replacing any the app set itself)."""
     names = {name for name, _ in SECURITY_HEADERS}
 
-    async def sending(message):
+    async def sending(message: Message) -> None:
         if message["type"] == "http.response.start":
             kept = [(k, v) for k, v in message.get("headers") or [] if k.lower() not in names]
             message = {**message, "headers": kept + SECURITY_HEADERS}
@@ -295,12 +297,12 @@ def _with_headers(send):
     return sending
 
 
-def _strip_api_info(send):
+def _strip_api_info(send: Send) -> Send:
     """Gradio's login page embeds the app's API description (endpoints, plan ids, unit names): drop it."""
-    start: dict = {}
+    start: dict[str, Any] = {}
     body: list[bytes] = []
 
-    async def sending(message):
+    async def sending(message: Message) -> None:
         if message["type"] == "http.response.start":
             start.update(message)
             return
@@ -316,7 +318,7 @@ def _strip_api_info(send):
     return sending
 
 
-async def _json(send, status: int, payload: dict, extra: list | None = None) -> None:
+async def _json(send: Send, status: int, payload: dict[str, Any], extra: list[tuple[bytes, bytes]] | None = None) -> None:
     body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
@@ -324,9 +326,9 @@ async def _json(send, status: int, payload: dict, extra: list | None = None) -> 
     await send({"type": "http.response.body", "body": body})
 
 
-def gradio_cookie_user(gradio_app) -> Callable[[dict], str | None]:
+def gradio_cookie_user(gradio_app: Any) -> Callable[[dict[str, str]], str | None]:
     """Who a request's Gradio session cookie belongs to (the same check Gradio's own routes make)."""
-    def user(cookies: dict) -> str | None:
+    def user(cookies: dict[str, str]) -> str | None:
         cookie_id = getattr(gradio_app, "cookie_id", None)
         tokens = getattr(gradio_app, "tokens", {})
         token = cookies.get(f"access-token-{cookie_id}") or cookies.get(f"access-token-unsecure-{cookie_id}")
