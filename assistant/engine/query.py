@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from ..keyword import STOPWORDS, tokenize
 from ..models import Plan
 from ..scope import Scope, resolve_scope
-from .evidence import UNIT_SUFFIX, Vocabulary
+from .evidence import UNIT_SUFFIX, Vocabulary, word_freq
 from .synonyms import plan_synonym
 
 # What makes a clause a question: question words, question marks, imperative asks.
@@ -50,6 +50,10 @@ VALUE_NOUNS = frozenset("时间 时长 时限 期限 日期 节点 比例 占比
 REQUEST = re.compile(r"^(?:请你?|烦请|麻烦你?|帮我|帮忙|能否|可否|能不能|可不可以)")
 # A clause without a subject that goes on about the asker ("想…", "打算…", "正在…").
 SELF_CONTINUED = re.compile(r"^(?:也|还|都|正|正在|目前|现在|一直)?(?:想|想要|打算|准备|希望|计划|需要|要|得|在|刚|已经|正在)")
+# An amount or range with its measure word ("0到3岁", "3-6周岁", "56人"): a value, not a topic word.
+AMOUNT = re.compile(r"\d+(?:\.\d+)?\s*(?:到|至|-|—|~|～)?\s*\d*\s*(?:周岁|岁|个月|年级|人|名|所|个|%|％)")
+# A pronoun standing for a unit the same question named in an earlier clause.
+UNIT_PRONOUN = re.compile(r"^(?:那|那么)?(?:它们|它|他们|该科室|这个科室|该单位|这个单位)")
 # Prepositions and particles jieba may glue to an unlisted word ("对托育"): never part of a topic word.
 FUNCTION_CHARS = "对在的和与及把给从向跟被于为了吗呢啊"
 # Modal verbs that jieba glues to a one-character verb ("要建多少个学位").
@@ -195,7 +199,7 @@ def topic_words(text: str, vocab: Vocabulary, drop: set[str]) -> list[str]:
     """Content words of a text: jieba tokens without scaffolding, places, units or function words."""
     from ..text import QUESTION_NOISE
 
-    text = SCAFFOLD.sub(" ", text)
+    text = AMOUNT.sub(" ", SCAFFOLD.sub(" ", text))
     out: list[str] = []
     for tok in tokenize(text):
         if MODAL.match(tok) and len(tok) == 2:
@@ -212,7 +216,8 @@ def topic_words(text: str, vocab: Vocabulary, drop: set[str]) -> list[str]:
             out.extend(p for p in kept if p not in out)
             # what no real word covers ("托育" in "托育服务") is still asked about: a word of its own
             rest = [r.strip(FUNCTION_CHARS) for r in re.split("|".join(map(re.escape, kept)) or "$^", tok)]
-            rest = [r for r in rest if len(r) >= 2 and r != tok]  # a dictionary word jieba will not split stays out
+            # a dictionary word jieba will not split ("今天天气") stays out; a word new to it ("托育") is asked about
+            rest = [r for r in rest if len(r) >= 2 and (r != tok or not word_freq(tok))]
             if all(re.fullmatch(r"[\u4e00-\u9fff]+", r) for r in rest):
                 out.extend(r for r in rest if r not in out)
             continue
@@ -331,7 +336,11 @@ def read_query(question: str, plans: list[Plan], vocab: Vocabulary, model: Any, 
         groups = groups[: max_asks - 1] + [("，".join(g[0] for g in groups[max_asks - 1:]), [])]
     asks = []
     for text, _ in groups or [(core, topic)]:
-        ranked = tuple(model.rank(mask(text, vocab)))
+        masked = mask(text, vocab)
+        if units and "某科室" not in masked:
+            # "听说法规科任务挺重，它牵头的有哪几项？": the pronoun is the unit named before
+            masked = UNIT_PRONOUN.sub("某科室", masked, count=1)
+        ranked = tuple(model.rank(masked))
         asks.append(Ask(intent=ranked[0][0], text=text, ranked=ranked))
     return Query(text=question, core=core, scope=scope, asks=tuple(asks), topic=tuple(topic),
                  unknown=tuple(unknown), units=tuple(units), role=unit_role(core), quoted=quoted,
