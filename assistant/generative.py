@@ -28,7 +28,7 @@ from .engine.contract import Answer, Citation, marker, verify_citations
 
 GENERATIVE_KINDS = {"fact", "summary", "compare", "exists", "cross_plan"}
 EVIDENCE_TOKENS = 1500  # what the model reads (cl100k tokens), so a small local context suffices
-ANSWER_TOKENS = 400  # what it may write
+ANSWER_TOKENS = 400  # what it may write (ASSISTANT_LLM_MAX_TOKENS overrides it)
 SYSTEM_PROMPT = (
     "你是教育局工作要点问答助手。只根据用户给出的编号证据回答，不使用任何其他知识。"
     "每一句话末尾都要用[编号]标明依据，例如[1]；数字、日期、科室名称必须与证据原文完全一致。"
@@ -50,9 +50,24 @@ class GenerativeAnswer(Answer):
     generation: dict[str, Any] = field(default_factory=dict)
 
 
-def chat_model(spec: str, api_key: str | None = None) -> tuple[Any, str]:
-    """A LangChain chat model (and its display name) from `openai:<model>@<base_url>` or `gguf:<path>`."""
+def answer_tokens(max_tokens: int | None = None) -> int:
+    """The most tokens the model may write: `max_tokens`, else ASSISTANT_LLM_MAX_TOKENS, else ANSWER_TOKENS."""
+    value = max_tokens if max_tokens is not None else os.environ.get("ASSISTANT_LLM_MAX_TOKENS") or ANSWER_TOKENS
+    try:
+        tokens = int(value)
+    except ValueError:
+        raise ValueError(f"ASSISTANT_LLM_MAX_TOKENS must be a whole number, not {value!r}") from None
+    if tokens < 1:
+        raise ValueError(f"the model's max output tokens must be at least 1, not {tokens}")
+    return tokens
+
+
+def chat_model(spec: str, api_key: str | None = None, max_tokens: int | None = None) -> tuple[Any, str]:
+    """A LangChain chat model (and its display name) from `openai:<model>@<base_url>` or `gguf:<path>`.
+
+    It writes at most `answer_tokens(max_tokens)` tokens (default 400)."""
     kind, _, rest = spec.partition(":")
+    tokens = answer_tokens(max_tokens)
     if kind == "openai" and rest:
         from langchain_openai import ChatOpenAI
 
@@ -60,14 +75,16 @@ def chat_model(spec: str, api_key: str | None = None) -> tuple[Any, str]:
         if not model:
             raise ValueError("--llm openai:<model>@<base_url>: the model name is missing")
         key = api_key or os.environ.get("ASSISTANT_LLM_API_KEY") or "not-needed"  # local servers ignore it
+        # `max_tokens`, not `max_completion_tokens` (what ChatOpenAI sends): vLLM, Ollama and llama_cpp.server
+        # read it, and llama_cpp.server ignores the other, so the cap never reached it and the model wrote on
         return ChatOpenAI(model=model, base_url=base_url or None, api_key=key, temperature=0,
-                          max_completion_tokens=ANSWER_TOKENS, timeout=180, max_retries=1), model
+                          extra_body={"max_tokens": tokens}, timeout=180, max_retries=1), model
     if kind == "gguf" and rest:
         from .llm_gguf import GGUFChat
 
         if not os.path.isfile(rest):
             raise ValueError(f"--llm gguf: no such model file: {rest}")
-        return GGUFChat(model_path=rest, max_tokens=ANSWER_TOKENS), os.path.basename(rest)
+        return GGUFChat(model_path=rest, max_tokens=tokens), os.path.basename(rest)
     raise ValueError(f"--llm must be openai:<model>@<base_url> or gguf:/path/model.gguf, not {spec!r}")
 
 
