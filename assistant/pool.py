@@ -29,6 +29,11 @@ from .service import Assistant
 # HTTP process measured best (eval/load.py: 1 worker is one core; 3 only add switching).
 DEFAULT_WORKERS = os.cpu_count() or 1
 WORKERS_ENV = "ASSISTANT_WORKERS"
+# Asked once by each worker before serving: besides loading the index, they build what the engine makes
+# lazily (the per-build record tables, the synonym table for a word the plans lack: 老师 → 教师, Chinese
+# numerals, the token counter of a mentions list), which would otherwise cost the first users up to a
+# second each (and the first question ~19 s of CPU at 100k items).
+WARM_UP_QUESTIONS = ("学生资助由哪个科室牵头？", "老师培训由哪个科室牵头？", "达州2020年第十七项讲什么？", "哪些计划提到县管校聘？")
 
 _worker: Assistant | None = None  # the Assistant of this worker process
 _limits: Any = None  # keeps the thread limit of single_threaded_math() in force
@@ -90,6 +95,11 @@ def _ask(question: str, history: list[Any] | None, plan: str | None) -> Answer:
     return _worker.ask(question, history=history, plan=plan)
 
 
+def _warm() -> None:
+    for question in WARM_UP_QUESTIONS:
+        _ask(question, None, None)
+
+
 def _in_heavy_lane() -> bool:
     from . import embeddings
 
@@ -114,9 +124,9 @@ class PooledAssistant(Assistant):
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=_open_worker,
                                    initargs=self._args)
 
-    def warm_up(self, question: str = "学生资助由哪个科室牵头？") -> None:
-        """Start every worker and answer once in each, so the first users do not wait for loading."""
-        futures = [self._pool.submit(_ask, question, None, None) for _ in range(self.workers)]
+    def warm_up(self) -> None:
+        """Start every worker and answer WARM_UP_QUESTIONS in each, so the first users do not wait for loading."""
+        futures = [self._pool.submit(_warm) for _ in range(self.workers)]
         for future in futures:
             future.result()
 
