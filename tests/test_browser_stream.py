@@ -12,8 +12,10 @@ import time
 
 import pytest
 
-from local_llm import ALIAS, llama_server
+from local_llm import ALIAS, TEST_MAX_TOKENS
 from web_support import ROOT, LiveServer, chromium_browser, wait_for
+
+pytest_plugins = ["local_llm"]  # llm_base: the session's one model server, shared with test_local_llm.py
 
 ARTIFACTS = ROOT / "test-artifacts"
 MODEL_TIMEOUT_S = 300  # a first answer on a loaded 2-core machine: prompt evaluation, then writing
@@ -49,13 +51,13 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def server():
-    with llama_server() as base:
-        live = LiveServer(extra_args=["--llm", f"openai:{ALIAS}@{base}"])
-        try:
-            yield live.wait()
-        finally:
-            live.stop()
+def server(llm_base):
+    live = LiveServer(extra_args=["--llm", f"openai:{ALIAS}@{llm_base}"],
+                      env={"ASSISTANT_LLM_MAX_TOKENS": str(TEST_MAX_TOKENS)})
+    try:
+        yield live.wait()
+    finally:
+        live.stop()
 
 
 def last_bot(page) -> str:
