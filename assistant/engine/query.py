@@ -223,8 +223,23 @@ def topic_words(text: str, vocab: Vocabulary, drop: set[str]) -> list[str]:
             continue
         if tok not in out:
             out.append(tok)
+    out = _with_modifiers(text, out, vocab)
     # a word inside a longer topic word adds nothing ("学前" in "学前教育")
     return [w for w in out if not any(w != o and w in o for o in out)]
+
+
+def _with_modifiers(text: str, words: list[str], vocab: Vocabulary) -> list[str]:
+    """A one-character modifier jieba left standing before a word ("毛" + 入学率) joins it when the
+    plans write the two together ("毛入学率"): the narrower term is what is asked about."""
+    import jieba
+
+    toks = jieba.lcut(text, HMM=False)
+    out = list(words)
+    for before, tok in zip(toks, toks[1:]):
+        if len(before) == 1 and tok in out and re.fullmatch(r"[\u4e00-\u9fff]", before) \
+                and before not in FUNCTION_CHARS and before not in STOPWORDS and vocab.known(before + tok):
+            out[out.index(tok)] = before + tok
+    return out
 
 
 def unit_role(text: str) -> str | None:

@@ -19,7 +19,7 @@ class Tuning:
     #: its dense (e5) similarity to the question is at least `dense_floor` (calibrated) …
     dense_floor: float = 0.83
     #: … and it still covers this share of the topic words (calibrated) …
-    dense_min_coverage: float = 0.25
+    dense_min_coverage: float = 0.4
     #: … and its dense similarity stands out from the next hits' by this much: e5 similarities of
     #: Chinese passages bunch within a few hundredths, so only a lead says "this one" (calibrated).
     dense_margin: float = 0.0

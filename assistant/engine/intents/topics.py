@@ -31,8 +31,10 @@ MEASURES = (
     (re.compile(r"多少钱|金额|投资|资金|经费|补助|津贴|租金|工资|(?:多少|几)(?:万|亿)?元|费用|标准是每"), r"(?:万|亿)?元"),
     (re.compile(r"(?:多少|几)(?:个)?(?:新)?(?:人|名|位|老师|教师|学生|干部|校长|人员)|人数|人次"), r"(?:万)?(?:人|名|人次)|[%％]"),
     (re.compile(r"年龄|几岁|多大年纪|多大岁数"), r"周岁|岁"),
-    (re.compile(r"比例|占比|百分|率(?:是|要|达|定|为)|率多少|(?:覆盖|入园|巩固|普及|入学|合格|优良)率|"
+    # a rate is a percentage; a proportion may also be written as a ratio (普职比 55:45)
+    (re.compile(r"百分|率(?:是|要|达|定|为)|率多少|(?:覆盖|入园|巩固|普及|入学|合格|优良)率|"
                 r"[\u4e00-\u9fff]率[^，。？?]{0,12}(?:多少|几)"), r"[%％‰]|百分之|成"),
+    (re.compile(r"比例|占比|比是|[\u4e00-\u9fff]{2}比"), r"[%％‰]|百分之|成|\s*[:：]\s*\d+"),
     (DURATION, r"小时|分钟|天|周|学时|课时"),
     (re.compile(r"(?:多少|几)所"), r"所"), (re.compile(r"(?:多少|几)套"), r"套"),
     (re.compile(r"(?:多少|几)(?:个)?学位"), r"个|学位"), (re.compile(r"面积|平方米"), r"平方米|亩"),
@@ -271,7 +273,9 @@ def render_mentions(q: Query, env: Env, topic: str, found: list[tuple[Plan, Item
                 parts = [f"{label(i)}：{s}{marker(p, i)}" if with_quotes else f"{label(i)}{marker(p, i)}" for _, i, s in rows]
                 lines.append(f"{p.title}：" + "；".join(parts))
             hit_plans = {p.id for p, _, _ in found}
-            head = (f"{len(hit_plans)}份计划提到{topic}：" if kind == Kind.CROSS_PLAN else f"提到{topic}的共{len(found)}处：")
+            # items are counted as items (项); a preamble passage among them makes them places (处)
+            unit = "项" if all(i.number is not None for _, i, _ in found) else "处"
+            head = (f"{len(hit_plans)}份计划提到{topic}：" if kind == Kind.CROSS_PLAN else f"提到{topic}的共{len(found)}{unit}：")
             text = head + "\n" + "\n".join(lines)
             if len(shown) < len(found):
                 text += f"\n（共{len(found)}处，篇幅所限只列出前{len(shown)}处；请指明计划或换个更具体的说法。）"
