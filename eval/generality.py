@@ -2,7 +2,7 @@
 
     python -m eval.generality [--external PATH] [--report eval/generality.md]
 
-Sets: the dev set's tuning half and held-out half (eval/gold.jsonl + eval/families.jsonl + eval/families2.jsonl, by
+Sets: the dev set's tuning half and held-out half (every file in `eval.sweep.DEV_FILES`, by
 `split`), and the external set written by others (default ../shared/questions/external.jsonl, read
 as it is, never copied). Per set: pass, false refusals, refusals of the unanswerable, paraphrase
 consistency (share of needs whose staff/principal/formal voices all pass), then per-kind and
