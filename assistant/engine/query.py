@@ -160,7 +160,7 @@ def mask(text: str, vocab: Vocabulary) -> str:
         if alias in t:
             t = t.replace(alias, "某地")
     t = re.sub(r"(?:19|20)?\d{2}\s*年(?!级)", "某年", t)
-    t = re.sub(r"第\s*[\d一二三四五六七八九十百零两]+\s*(项|条|点|部分|大块|板块)", r"第N\1", t)
+    t = re.sub(r"第\s*[\d一二三四五六七八九十百千万零〇两]+\s*(项|条|点|部分|大块|板块)", r"第N\1", t)
     t = re.sub(r"\d+(?:\.\d+)?", "N", t)
     return t
 
@@ -206,7 +206,8 @@ def topic_words(text: str, vocab: Vocabulary, drop: set[str]) -> list[str]:
             continue  # "要建", "需交": a modal and a one-character verb say nothing the plans index
         if tok in STOPWORDS or tok in QUESTION_NOISE or tok in drop or len(tok) < 2:
             continue
-        if re.fullmatch(r"\d+(?:\.\d+)?%?", tok) or re.match(r"^(?:几|多少|第几|哪)", tok):
+        if re.fullmatch(r"\d+(?:\.\d+)?%?", tok) or re.match(r"^(?:几|多少|第几|哪)", tok) \
+                or re.fullmatch(r"第[一二三四五六七八九十百千万零〇两]+[项条点个]?", tok):  # numerals (第一千零一条)
             continue
         if not vocab.real_word(tok):
             import jieba
