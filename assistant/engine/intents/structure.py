@@ -229,13 +229,9 @@ class Count(Intent):
         if (q.topic or q.unknown or q.quoted) and not q.situation:
             # "有几条是关于高校的": the items that speak of it are counted, not the plan's items (what
             # the asker says of their own situation is not what they ask to count)
-            from .topics import mentions, render_mentions
+            from .topics import mentions_answer
 
-            topic, found = mentions(q, env)
-            if not found or q.unknown and not q.quoted:
-                where = "、".join(p.title for p in plans)
-                return refuse(q, f"{where}中没有提到{topic or '这一内容'}。")
-            return render_mentions(q, env, topic, found, Kind.COUNT)
+            return mentions_answer(q, env, Kind.COUNT)
         # a plan whose file yielded no numbered items cannot be counted (nor cited by its last item)
         empty = [p.title for p in plans if not p.numbered_items]
         plans = [p for p in plans if p.numbered_items]

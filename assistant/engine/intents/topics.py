@@ -327,13 +327,20 @@ class Exists(Intent):
         return bool(q.topic or q.quoted or q.unknown)
 
     def answer(self, q: Query, env: Env) -> Answer:
-        topic, found = mentions(q, env)
-        if not found or q.unknown and not q.quoted:
-            where = "、".join(p.title for p in env.scoped(q))
-            return refuse(q, f"{where}中没有提到{topic or '这一内容'}。")
-        ans = render_mentions(q, env, topic, found, Kind.CROSS_PLAN if len(env.scoped(q)) > 1 else Kind.ENUMERATE)
-        ans.answer = "有。" + ans.answer
+        ans = mentions_answer(q, env, Kind.CROSS_PLAN if len(env.scoped(q)) > 1 else Kind.ENUMERATE)
+        if ans.supported:
+            ans.answer = "有。" + ans.answer
         return ans
+
+
+def mentions_answer(q: Query, env: Env, kind: Kind) -> Answer:
+    """The records in scope that name the topic, rendered as `kind`; or a plain "not mentioned" when
+    none does, or when a word of the topic is one no plan uses (and nothing was quoted)."""
+    topic, found = mentions(q, env)
+    if not found or q.unknown and not q.quoted:
+        where = "、".join(p.title for p in env.scoped(q))
+        return refuse(q, f"{where}中没有提到{topic or '这一内容'}。")
+    return render_mentions(q, env, topic, found, kind)
 
 
 @register
@@ -346,7 +353,9 @@ class Compare(Intent):
         return len(env.scoped(q)) >= 2 and bool(q.topic or q.quoted)
 
     def answer(self, q: Query, env: Env) -> Answer:
-        sides, cites, ok, silent = [], [], 0, []
+        sides: list[str] = []
+        cites: list[Citation] = []
+        silent: list[str] = []
         plans = env.scoped(q)
         if q.scope.plan_ids is None and len(plans) > env.tuning.max_compared_plans:
             # "各地…有什么不同" over a large corpus: the plans the evidence finds the topic in, not
@@ -354,22 +363,22 @@ class Compare(Intent):
             found = list(dict.fromkeys(h.plan.id for h in env.relevant(q)))[: env.tuning.max_compared_plans]
             plans = [p for p in plans if p.id in found]
         wants_value = bool(WANTS_NUMBER.search(q.search_text) or WANTS_TIME.search(q.search_text))
+        named = q.scope.plan_ids is not None
         for p in plans:
             sub = replace(q, scope=replace(q.scope, plan_ids=[p.id]))
             side = REGISTRY["fact"].answer(sub, env) if wants_value else _side_summary(sub, env)
             if side.supported:
-                ok += 1
                 sides.append(f"{p.title}：{side.answer}")
                 cites += side.citations
             else:
                 silent.append(p.title)
-                sides.append(f"{p.title}：没有写明。")
-        if not ok:
+                if named:  # a plan the question names is answered in its place, even to say it is silent
+                    sides.append(f"{p.title}：没有写明。")
+        if len(silent) == len(plans):
             return not_found(q, env)
-        named = q.scope.plan_ids is not None
         if not named and silent:
             # "各地…怎么写的": the plans that speak of it, then the ones that do not
-            sides = [x for x in sides if not x.endswith("：没有写明。")] + [f"{'、'.join(silent)}未提及。"]
+            sides.append(f"{'、'.join(silent)}未提及。")
         text = "对比如下：\n" + "\n".join(sides)
         # a named plan silent on the topic is said so beside what the others state: the comparison is
         # answered as far as the plans go (`supported` is about the sides that are stated)
