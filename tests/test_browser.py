@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from web_support import ROOT, chromium_browser, live_server, wait_for
+from web_support import ROOT, UI_WAIT_MS, chromium_browser, live_server, wait_for
 
 ARTIFACTS = ROOT / "test-artifacts"
 
@@ -61,7 +61,7 @@ def test_chat_in_the_browser(browser):
     # open the chip: the detail panel shows the cited item with the quote highlighted
     chip.click()
     detail = page.locator("#item-detail .item-detail[data-item='dazhou-2020:21']")
-    detail.wait_for(timeout=15000)
+    detail.wait_for(timeout=UI_WAIT_MS)
     text = detail.inner_text()
     assert "达州市教育局2020年工作要点" in text and "三、扩大公平优质教育资源供给" in text
     assert "第21项 提高资助工作精准管理能力" in text
@@ -94,13 +94,13 @@ def test_chat_in_the_browser(browser):
     page.get_by_role("tab", name="计划浏览").click()
     page.locator("#browse-query textarea, #browse-query input").first.fill("县管校聘")
     page.keyboard.press("Enter")
-    page.locator("#browse-table").get_by_text("推进教师队伍管理改革").filter(visible=True).first.wait_for(timeout=15000)
+    page.locator("#browse-table").get_by_text("推进教师队伍管理改革").filter(visible=True).first.wait_for(timeout=UI_WAIT_MS)
     row = page.locator("#browse-table").get_by_role("link", name="做优教师管理服务")
-    row.wait_for(timeout=15000)
+    row.wait_for(timeout=UI_WAIT_MS)
     row.click()  # a title opens its item beside the table
-    page.locator("#browse-detail .item-detail[data-item='hengyang-2022:19']").wait_for(timeout=15000)
+    page.locator("#browse-detail .item-detail[data-item='hengyang-2022:19']").wait_for(timeout=UI_WAIT_MS)
     page.get_by_role("tab", name="校长视角").click()  # the checklist itself: tests/test_browser_principal.py
-    page.locator("#principal-list .ob-card").first.wait_for(timeout=15000)
+    page.locator("#principal-list .ob-card").first.wait_for(timeout=UI_WAIT_MS)
 
     # the API docs work offline too
     page.goto(server.url + "/docs", wait_until="load")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from web_support import ROOT, chromium_browser, live_server, wait_for
+from web_support import ROOT, UI_WAIT_MS, chromium_browser, live_server, wait_for
 
 DOCS = ROOT / "docs"
 PLAN = "邵东市教育局2020年工作要点"
@@ -43,7 +43,7 @@ def _open_checklist(page, server, party: str) -> str:
 
 def _open_link(page, card, action: str, viewport: dict, shot: Path | None = None) -> str:
     """Click the card's link: the item page opens (a new tab) with the clause marked and in view."""
-    with page.context.expect_page(timeout=15000) as info:
+    with page.context.expect_page(timeout=UI_WAIT_MS) as info:
         card.locator("a.ob-link").click()
     item = info.value
     item.wait_for_load_state("load")
@@ -61,7 +61,7 @@ def _open_link(page, card, action: str, viewport: dict, shot: Path | None = None
 
 
 def _download(page, elem_id: str, folder: Path) -> Path:
-    with page.expect_download(timeout=15000) as info:
+    with page.expect_download(timeout=UI_WAIT_MS) as info:
         page.locator(f"#{elem_id}").click()
     target = folder / info.value.suggested_filename
     info.value.save_as(target)

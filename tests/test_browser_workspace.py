@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from web_support import ROOT, LiveServer, chromium_browser, wait_for
+from web_support import ROOT, UI_WAIT_MS, LiveServer, chromium_browser, wait_for
 
 FIXTURES = Path(__file__).parent / "fixtures" / "plans"
 DOCS = ROOT / "docs"
@@ -105,7 +105,7 @@ def test_conversation_copy_scope_typing_votes_and_reload(browser, server):
     wait_for(lambda: votes() == [True], what="the vote")
     page.locator("#chatbot button[aria-label='踩']").last.click()
     wait_for(lambda: votes() == [False], what="the changed vote, replacing the first")
-    page.locator("#feedback-comment textarea").wait_for(timeout=15000)
+    page.locator("#feedback-comment textarea").wait_for(timeout=UI_WAIT_MS)
     time.sleep(1)  # the vote's update of the box (its stored comment, none yet) lands first
     page.fill("#feedback-comment textarea", "少了永顺")
     page.locator("#feedback-comment textarea").press("Enter")
@@ -182,7 +182,7 @@ def test_browse_sort_search_count_and_share_link(browser, server):
     assert [r.get_attribute("data-id") for r in table.locator("tbody tr").all()] == ["dazhou-2020:33", "hengyang-2022:19"]
     table.get_by_role("link", name="做优教师管理服务").click()
     detail = page.locator("#browse-detail .item-detail[data-item='hengyang-2022:19']")
-    detail.wait_for(timeout=15000)
+    detail.wait_for(timeout=UI_WAIT_MS)
     assert detail.locator("mark").first.inner_text() == "县管校聘"
     box = detail.bounding_box()
     assert box and box["y"] < 900  # in view
@@ -205,7 +205,7 @@ def test_phone_layout_citation_in_view_and_screenshots(browser, server):
     answer = _ask(page, "学生资助由哪个科室牵头？")
     answer.locator("a.cite-chip").first.tap()
     sheet = page.locator("#item-detail .item-detail[data-item='dazhou-2020:21']")
-    sheet.wait_for(timeout=15000)
+    sheet.wait_for(timeout=UI_WAIT_MS)
     wait_for(lambda: sheet.locator("h3").is_visible(), what="the item shown")
     time.sleep(0.5)  # let Gradio's update transition finish before the screenshot
     box = page.locator("#detail-col").bounding_box()
@@ -220,7 +220,7 @@ def test_phone_layout_citation_in_view_and_screenshots(browser, server):
     page.locator(".detail-close").click()
     wait_for(lambda: page.locator("#item-detail .item-detail").count() == 0, what="the sheet closed")
     page.get_by_role("tab", name="计划浏览").click()
-    page.locator("#browse-table tbody tr").first.wait_for(timeout=15000)
+    page.locator("#browse-table tbody tr").first.wait_for(timeout=UI_WAIT_MS)
     assert width() <= 390
     cell = page.locator("#browse-table tbody tr").first.locator("td").nth(3).bounding_box()
     assert cell and cell["width"] > 300  # cards: a field spans the card, not one character per line
@@ -229,7 +229,7 @@ def test_phone_layout_citation_in_view_and_screenshots(browser, server):
     desktop = _open(browser, server)
     _ask(desktop, "哪些计划提到县管校聘？")
     desktop.locator("#chatbot .bot-row").last.locator("a.cite-chip").first.click()
-    desktop.locator("#item-detail .item-detail").wait_for(timeout=15000)
+    desktop.locator("#item-detail .item-detail").wait_for(timeout=UI_WAIT_MS)
     desktop.evaluate("window.scrollTo(0, 0)")
     time.sleep(0.5)
     desktop.screenshot(path=str(DOCS / "screenshot-desktop.png"))
@@ -244,7 +244,7 @@ def test_no_serious_or_critical_accessibility_violations(browser, server, theme,
     page = _open(browser, server, width, height, path=f"/?__theme={theme}")
     answer = _ask(page, "学生资助由哪个科室牵头？")
     answer.locator("a.cite-chip").first.click()
-    page.locator("#item-detail .item-detail").wait_for(timeout=15000)
+    page.locator("#item-detail .item-detail").wait_for(timeout=UI_WAIT_MS)
     time.sleep(0.5)
     assert page.evaluate("document.body.classList.contains('dark') || "
                          "document.querySelector('.dark') !== null") == (theme == "dark")

@@ -19,6 +19,10 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+# How long a browser test waits for the page to show an answer or an item. CI runs two test workers on
+# two cores, one of them sometimes running the local model at full load: a page that answers in a second
+# when idle can take tens of seconds then, and a lost event still fails the test (after a minute).
+UI_WAIT_MS = 60_000
 _cache: dict = {}
 
 
