@@ -72,6 +72,19 @@ def test_unit_role_without_units_is_refused_with_the_item_cited(env):
     assert "安信办" not in ans.answer
 
 
+def test_a_unit_no_plan_lists_is_refused_naming_the_units_listed(env):
+    from assistant.engine.intents.units import unlisted_unit_refusal
+
+    q = read(env, "甲市要点里，宣传科牵头了哪几条工作？帮我列一下。")
+    assert q.unlisted_units == ("宣传科",) and not q.units
+    ans = unlisted_unit_refusal(q, env)
+    assert ans.supported is False and "没有“宣传科”" in ans.answer and "安信办、基教科、计财科" in ans.answer
+    # listed units, their shortenings, a name sharing two characters with one, and question words are not unlisted
+    for question in ("甲市基教科牵头的有哪些？", "学校安全由哪个科室牵头？", "各科负责什么？", "学科负责人有哪些要求？",
+                     "甲市人事师训科牵头哪些？"):
+        assert read(env, question).unlisted_units == (), question
+
+
 def test_unit_items_with_two_roles(env):
     q = read(env, "甲市基教科牵头的有哪些？")
     ans = REGISTRY["unit_items"].answer(q, env)

@@ -11,6 +11,7 @@ from .contract import Answer, Kind
 from .evidence import Evidence, Vocabulary
 from .intent_model import default_model
 from .intents import REGISTRY, Env, refuse
+from .intents.units import unlisted_unit_refusal
 from .query import Query, read_query
 from .tuning import DEFAULT_TUNING, Tuning
 
@@ -80,6 +81,8 @@ class Engine:
         return FALLBACK
 
     def _one(self, q: Query, env: Env) -> Answer:
+        if q.unlisted_units and not q.units:
+            return unlisted_unit_refusal(q, env)  # what a unit no plan lists leads: nothing to look up
         return REGISTRY[self.pick(q, env)].answer(q, env)
 
     def _multi(self, q: Query, env: Env) -> Answer:

@@ -17,6 +17,7 @@ from ..models import Plan
 from ..scope import Scope, resolve_scope
 from .evidence import UNIT_SUFFIX, Vocabulary, word_freq
 from .synonyms import plan_synonym
+from .unitrefs import ROLE_LEAD, ROLE_OTHERS, ROLE_RESP, UNIT_PRONOUN, find_units, unit_role, unlisted_units  # noqa: F401
 
 # What makes a clause a question: question words, question marks, imperative asks.
 INTERROGATIVE = re.compile(
@@ -52,8 +53,6 @@ REQUEST = re.compile(r"^(?:请你?|烦请|麻烦你?|帮我|帮忙|能否|可否
 SELF_CONTINUED = re.compile(r"^(?:也|还|都|正|正在|目前|现在|一直)?(?:想|想要|打算|准备|希望|计划|需要|要|得|在|刚|已经|正在)")
 # An amount or range with its measure word ("0到3岁", "3-6周岁", "56人"): a value, not a topic word.
 AMOUNT = re.compile(r"\d+(?:\.\d+)?\s*(?:到|至|-|—|~|～)?\s*\d*\s*(?:周岁|岁|个月|年级|人|名|所|个|%|％)")
-# A pronoun standing for a unit the same question named in an earlier clause.
-UNIT_PRONOUN = re.compile(r"^(?:那|那么)?(?:它们|它|他们|该科室|这个科室|该单位|这个单位)")
 # Prepositions and particles jieba may glue to an unlisted word ("对托育"): never part of a topic word.
 FUNCTION_CHARS = "对在的和与及把给从向跟被于为了吗呢啊"
 # Modal verbs that jieba glues to a one-character verb ("要建多少个学位").
@@ -62,9 +61,6 @@ QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,30})[”\"」』]")
 DEICTIC = re.compile(r"^(?:那|那么|那这|这|它|该|其)|它|这项|该项|这一项|这条|该条|那项|那条|其中|上面|刚才|这个任务|同类|同样|这方面|这块|那块|这部分|那部分")
 LAST_SECTION = re.compile(r"最后(?:一|那|这)?(?:个|一)?(?:大)?(?:部分|板块|块|方面)")
 LAST_ITEM = re.compile(r"最后(?:一|那|这)(?:条|项|点)")
-ROLE_LEAD = re.compile(r"牵头|主责|挂帅|领衔")
-ROLE_RESP = re.compile(r"责任科室|责任单位|责任栏|配合|参与|协办|协助|协同|一起|还有谁|还有哪些科室|还有哪些单位|要负责|也负责|挂在")
-ROLE_OTHERS = re.compile(r"除了|除牵头|以外|之外|还有(?:谁|哪些|哪几)")
 CLAUSE_SPLIT = re.compile(r"[，,。？?！!；;：:\n]|(?:另外|此外|还有就是|同时还)")
 
 
@@ -88,6 +84,7 @@ class Query:
     topic: tuple[str, ...]  # topic words the plans use, in question order
     unknown: tuple[str, ...]  # words of the ask that no plan uses (英语 in "英语教学")
     units: tuple[str, ...] = ()  # canonical unit names, in question order
+    unlisted_units: tuple[str, ...] = ()  # names shaped like a unit's that no plan lists ("宣传科牵头…")
     role: str | None = None  # "lead" | "responsible" | "any" | "others" when units' roles are asked
     quoted: tuple[str, ...] = ()
     chatter: tuple[str, ...] = ()
@@ -165,36 +162,6 @@ def mask(text: str, vocab: Vocabulary) -> str:
     return t
 
 
-def find_units(text: str, vocab: Vocabulary) -> list[str]:
-    """Unit names in a text (canonical), longest first, without overlaps; nicknames that are the tail
-    of one unit's name ("师训科" for 人事师训科) or its stem ("计财" for 计财科) count too."""
-    from .. import units as unitlib
-
-    found: list[tuple[int, str]] = []
-    taken = [False] * len(text)
-
-    def claim(start: int, end: int, name: str) -> None:
-        if any(taken[start:end]):
-            return
-        for k in range(start, end):
-            taken[k] = True
-        found.append((start, unitlib.normalise_unit(name)))
-
-    for name in vocab.unit_names:
-        for m in re.finditer(re.escape(name), text):
-            claim(m.start(), m.end(), name)
-    for part, name, is_stem in vocab.unit_nicknames:
-        if part in text:
-            for m in re.finditer(re.escape(part), text):
-                # a bare stem ("计财") names the unit only as a word of its own, not inside a topic
-                # word ("党建工作", "督导评估")
-                if is_stem and not re.match(r"$|[那这牵负配参在今的，。？?、和与及也还都]", text[m.end():]):
-                    continue
-                claim(m.start(), m.end(), name)
-    found.sort()
-    return list(dict.fromkeys(n for _, n in found))
-
-
 def topic_words(text: str, vocab: Vocabulary, drop: set[str]) -> list[str]:
     """Content words of a text: jieba tokens without scaffolding, places, units or function words."""
     from ..text import QUESTION_NOISE
@@ -241,19 +208,6 @@ def _with_modifiers(text: str, words: list[str], vocab: Vocabulary) -> list[str]
                 and before not in FUNCTION_CHARS and before not in STOPWORDS and vocab.known(before + tok):
             out[out.index(tok)] = before + tok
     return out
-
-
-def unit_role(text: str) -> str | None:
-    lead, resp, others = bool(ROLE_LEAD.search(text)), bool(ROLE_RESP.search(text)), bool(ROLE_OTHERS.search(text))
-    if others and (lead or resp):
-        return "others"
-    if lead and resp:
-        return "any"
-    if lead:
-        return "lead"
-    if resp:
-        return "responsible"
-    return None
 
 
 def read_scope(question: str, plans: list[Plan], plan_filter: str | None) -> Scope:
@@ -360,6 +314,7 @@ def read_query(question: str, plans: list[Plan], vocab: Vocabulary, model: Any, 
         asks.append(Ask(intent=ranked[0][0], text=text, ranked=ranked))
     return Query(text=question, core=core, scope=scope, asks=tuple(asks), topic=tuple(topic),
                  unknown=tuple(unknown), units=tuple(units), role=unit_role(core), quoted=quoted,
+                 unlisted_units=tuple(unlisted_units(core, vocab, units)),
                  chatter=chatter, last_section=last_section, last_item=last_item, elliptical=elliptical,
                  inherited=tuple(inherited), situation=situation, context=dict(context))
 

@@ -27,6 +27,21 @@ def _item_for_units(q: Query, env: Env) -> tuple[Plan, Item] | None:
     return best_item(q, env)
 
 
+def unlisted_unit_refusal(q: Query, env: Env) -> Answer:
+    """"宣传科牵头了哪几条" where no plan in scope lists a 宣传科: say so, and name the units listed."""
+    plans = env.scoped(q)
+    names = "、".join(f"“{n}”" for n in q.unlisted_units)
+    with_units = [p for p in plans if p.has_units]
+    silent = "、".join(p.title for p in plans if not p.has_units)
+    if not with_units:
+        return refuse(q, f"{silent}没有列出各项工作的牵头或责任科室（单位），也没有提到{names}，无法回答。")
+    listed = list(dict.fromkeys(u for p in with_units for i in p.numbered_items
+                                for u in i.lead_units + i.responsible_units))
+    return refuse(q, f"{'、'.join(p.title for p in with_units)}列出的科室（单位）中没有{names}，无法回答。"
+                     f"列出的科室（单位）有：{'、'.join(listed)}。"
+                     + (f"{silent}没有列出各项工作的科室（单位）。" if silent else ""))
+
+
 @register
 class UnitRole(Intent):
     """"学生资助由哪个科室牵头", "除了牵头的，还有哪些科室参与": the units of one item."""
