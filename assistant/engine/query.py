@@ -17,7 +17,7 @@ from ..models import Plan
 from ..scope import Scope, resolve_scope
 from .evidence import UNIT_SUFFIX, Vocabulary, word_freq
 from .synonyms import plan_synonym
-from .unitrefs import ROLE_LEAD, ROLE_OTHERS, ROLE_RESP, UNIT_PRONOUN, find_units, unit_role, unlisted_units  # noqa: F401
+from .unitrefs import UNIT_PRONOUN, find_units, unit_role, unlisted_units
 
 # What makes a clause a question: question words, question marks, imperative asks.
 INTERROGATIVE = re.compile(

@@ -5,7 +5,8 @@ import re
 
 from ...models import Item, Plan
 from ..contract import Answer, Kind, marker
-from ..query import ROLE_LEAD, ROLE_RESP, Query
+from ..query import Query
+from ..unitrefs import ROLE_LEAD, ROLE_RESP
 from ..render import label
 from .base import Env, Intent, cite, not_found, refuse, register
 from .structure import best_item
