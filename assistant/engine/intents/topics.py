@@ -163,8 +163,11 @@ def summary_items(q: Query, env: Env) -> list[tuple[Plan, Item]]:
             break
         if (h.plan, h.item) not in chosen:
             chosen.append((h.plan, h.item))
-    if section is None and not env.numbered(q) and len(named) != 1:
-        chosen += [pi for pi in section_spread(relevant, t.max_summary_items) if pi not in chosen]
+    if section is None and not env.numbered(q):
+        spread = section_spread(relevant, t.max_summary_items)
+        # one item titled by the whole topic is the answer, unless its own section is about the topic too
+        if len(named) != 1 or (named[0].plan, named[0].item) in spread:
+            chosen += [pi for pi in spread if pi not in chosen]
     return chosen
 
 
