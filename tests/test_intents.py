@@ -143,6 +143,17 @@ def test_synonym_of_a_word_the_plans_lack(env):
     assert ans.supported and "300人" in ans.answer and ans.citations[0].id == "alpha-2021:3"
 
 
+def test_a_standing_modifier_joins_its_word_a_word_ending_does_not():
+    from assistant.engine.query import topic_words
+
+    text = "1. 普及学前教育\n学前三年毛入园率达到90%。开展中小学研学实践教育。"
+    vocab = Vocabulary([Plan(id="p-2021", title="丙市教育局2021年工作要点", issuer="丙市教育局", year=2021, source="p.txt",
+                             place="丙市", items=[Item("p-2021", "1", "普及学前教育", [], text, seq=0)])])
+    assert "毛入园率" in topic_words("学前三年毛入园率要到多少", vocab, set())
+    # "学" ends 研学 here: 学实践 is a string of the plan, not a word of the question
+    assert topic_words("研学实践这块有什么要求", vocab, set()) == ["研学", "实践"]
+
+
 def test_relayed_request_and_format_instruction_are_not_asks(env):
     q = read(env, "领导让我核一下，甲市年内要完成哪些事？全部列出来")
     assert len(q.asks) == 1 and "领导" not in q.topic and "全部" not in q.topic

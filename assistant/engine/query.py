@@ -201,7 +201,9 @@ def _with_modifiers(text: str, words: list[str], vocab: Vocabulary) -> list[str]
     plans write the two together ("毛入学率"): the narrower term is what is asked about."""
     import jieba
 
-    toks = jieba.lcut(text, HMM=False)
+    # with jieba's guesses at new words on: a character it reads as the end of one ("研学" in 研学实践)
+    # is not standing alone
+    toks = jieba.lcut(text)
     out = list(words)
     for before, tok in zip(toks, toks[1:]):
         if len(before) == 1 and tok in out and re.fullmatch(r"[\u4e00-\u9fff]", before) \
