@@ -97,10 +97,12 @@ class CitationError(RuntimeError):
 def verify_citations(answer: Answer, records: dict[str, tuple[Plan, Item]]) -> None:
     """Every citation exists in the index and is marked in the text; every marker is a citation."""
     cited_markers = set()
-    plans = {p.id: p for p, _ in records.values()}
     for c in answer.citations:
-        if c.id.endswith(HEADER_SUFFIX) and c.plan_id in plans:
-            plan = plans[c.plan_id]
+        # the plan of a notice header citation; looked for only then (a pass over every record)
+        header_plan = next((p for p, _ in records.values() if p.id == c.plan_id), None) \
+            if c.id.endswith(HEADER_SUFFIX) else None
+        if header_plan is not None:
+            plan = header_plan
             if c.id != plan.id + HEADER_SUFFIX or c.item is not None:
                 raise CitationError(f"citation {c.id} does not match its plan")
             m = f"〔{plan.title}·{HEADER_LABEL}〕"

@@ -115,6 +115,10 @@ class Vocabulary:
             self._memos[name] = PerRecord(lambda n: compute(*self.entries[n]))
         return self._memos[name]
 
+    def flat_text(self, item_id: str) -> str:
+        """A record's text as `flat` makes it (title, text and section), kept by the text index."""
+        return self.text_index.texts[self._position[item_id]]
+
     def known(self, word: str) -> bool:
         return self.df(word) > 0
 
@@ -149,14 +153,15 @@ class Evidence:
         self.tuning = tuning
 
     def cover(self, words: list[str] | tuple[str, ...], text: str, unknown: tuple[str, ...] = (),
-              partial: bool = False) -> float:
+              partial: bool = False, flattened: bool = False) -> float:
         """IDF-weighted share of topic words in a text. A word the plans contain must appear verbatim;
         an unknown compound ("幼儿园学位") may appear in halves. `unknown` words (asked about, absent
-        from every plan) weigh against the share with their full (maximal) IDF."""
+        from every plan) weigh against the share with their full (maximal) IDF. `flattened`: the text
+        is already `flat` (a record's text from the text index)."""
         words = list(words)
         if not words and not unknown:
             return 0.0
-        f = flat(text)
+        f = text if flattened else flat(text)
         weight = self.vocab.weight
         total = sum(weight(w) for w in words)
         found = 0.0

@@ -34,7 +34,8 @@ class Env:
     def scoped(self, q: Query) -> list[Plan]:
         if q.scope.plan_ids is None:
             return list(self.plans)
-        return [p for p in self.plans if p.id in q.scope.plan_ids]
+        wanted = set(q.scope.plan_ids)
+        return [p for p in self.plans if p.id in wanted]
 
     def relevant(self, q: Query, threshold: float | None = None) -> list[Hit]:
         return self.evidence.relevant(self.hits(q), q.topic, q.unknown, threshold)

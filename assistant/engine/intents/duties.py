@@ -8,7 +8,7 @@ from ..contract import Answer, Kind, marker
 from ..render import body, focus, label
 from ..query import Query
 from .base import REGISTRY, Env, Intent, cite, refuse, register
-from .topics import render_mentions
+from .mention import render_mentions
 
 
 @register

@@ -9,10 +9,11 @@ from ...models import Item, Plan
 from ...retrieval import Hit
 from ...text import TIME_RE, best_sentences, sentences
 from ..contract import Answer, Citation, Kind, marker
-from ..evidence import flat, record_text
+from ..evidence import flat
 from ..query import Query
-from ..render import answer_tokens, body, focus, gist, has_figure, join_quotes, label
+from ..render import body, focus, gist, has_figure, join_quotes, label
 from .base import REGISTRY, Env, Intent, cite, not_found, refuse, register
+from .mention import mentions, render_mentions
 
 # The form of the value asked for (a figure, a time), read from the ask's question words.
 WANTS_NUMBER = re.compile(r"多少|几[个所套台名人项成倍]|比例|比是|普职比|占比|率(?:是|要|达|定)|控制在|控到|数量|金额|规模|"
@@ -217,81 +218,6 @@ def section_spread(relevant: list[Hit], most: int) -> list[tuple[Plan, Item]]:
     plan = next(h.plan for h in relevant if h.plan.id == plan_id)
     members = [(plan, i) for i in plan.numbered_items if i.section and i.section[0] == heading]
     return members if len(members) <= most else []
-
-
-def mentions(q: Query, env: Env) -> tuple[str, list[tuple[Plan, Item, str]]]:
-    """Every record in scope that names the topic: a quoted term verbatim, or nearly all its words."""
-    terms = [t for term in q.quoted for t in re.split(r"[（）()／/]|或者|或", term) if len(t) >= 2]
-    topic = "、".join(q.quoted) if q.quoted else "、".join(list(q.topic) + list(q.unknown))
-    hits: list[tuple[Plan, Item, list[str], list[str]]] = []  # record, sentences to quote, words to focus on
-    for p, i in mention_candidates(q, env, terms):
-        f = flat(i.title + i.text)
-        term = next((t for t in terms if flat(t) in f), None)
-        if term:
-            hits.append((p, i, [x for x in sentences(body(i)) if flat(term) in flat(x)][:2], [term, *q.topic]))
-        elif not terms and q.topic and env.evidence.cover(q.topic, record_text(i), q.unknown) >= env.tuning.mention_coverage:
-            hits.append((p, i, best_sentences(body(i), list(q.topic), limit=1, weight=env.weight), list(q.topic)))
-    # few records leave room to quote more of each ("各写了啥措施")
-    fewest, most, shared = env.tuning.mention_quote_chars
-    width = max(fewest, min(most, shared // max(1, len(hits))))
-    found = [(p, i, "……".join(focus(x, words, env.weight, width) for x in sents) or i.title)
-             for p, i, sents, words in hits]
-    return topic, found
-
-
-def mention_candidates(q: Query, env: Env, terms: list[str]) -> list[tuple[Plan, Item]]:
-    """The records in scope that can name the topic, found through the text index: those holding a
-    quoted term, or at least one of the rarest topic words whose weight a mention cannot do without
-    (a record lacking all of them covers less than `mention_coverage` of the topic)."""
-    vocab, scope = env.vocab, {p.id for p in env.scoped(q)}
-    if terms:
-        return vocab.records(vocab.text_index.containing_any(flat(t) for t in terms), scope)
-    weight = vocab.weight
-    total = sum(weight(w) for w in q.topic) + env.tuning.unknown_word_weight * sum(weight(w) for w in q.unknown)
-    # words the plans lack may still be found in halves: they cannot prune, so they stay in `rest`
-    known = sorted((w for w in q.topic if vocab.known(w)), key=vocab.df)
-    rest = sum(weight(w) for w in q.topic)
-    required: list[str] = []
-    for w in known:
-        if rest < env.tuning.mention_coverage * total:
-            break
-        required.append(w)
-        rest -= weight(w)
-    if rest >= env.tuning.mention_coverage * total:
-        return [] if not q.topic else vocab.records(range(len(vocab.entries)), scope)
-    return vocab.records(vocab.text_index.containing_any(flat(w) for w in required), scope)
-
-
-def render_mentions(q: Query, env: Env, topic: str, found: list[tuple[Plan, Item, str]], kind: Kind) -> Answer:
-    plans = env.scoped(q)
-    for with_quotes in (True, False):
-        shown = list(found)
-        while shown:
-            by_plan: dict[str, list[tuple[Plan, Item, str]]] = {}
-            for p, i, s in shown:
-                by_plan.setdefault(p.id, []).append((p, i, s))
-            lines = []
-            for rows in by_plan.values():
-                p = rows[0][0]
-                parts = [f"{label(i)}：{s}{marker(p, i)}" if with_quotes else f"{label(i)}{marker(p, i)}" for _, i, s in rows]
-                lines.append(f"{p.title}：" + "；".join(parts))
-            hit_plans = {p.id for p, _, _ in found}
-            # items are counted as items (项); a preamble passage among them makes them places (处)
-            unit = "项" if all(i.number is not None for _, i, _ in found) else "处"
-            head = (f"{len(hit_plans)}份计划提到{topic}：" if kind == Kind.CROSS_PLAN else f"提到{topic}的共{len(found)}{unit}：")
-            text = head + "\n" + "\n".join(lines)
-            if len(shown) < len(found):
-                text += f"\n（共{len(found)}处，篇幅所限只列出前{len(shown)}处；请指明计划或换个更具体的说法。）"
-            missing = [p.title for p in plans if p.id not in hit_plans]
-            if kind == Kind.CROSS_PLAN and missing and len(plans) > 1 and len(shown) == len(found):
-                text += f"\n{'、'.join(missing)}未提及。"
-            if answer_tokens(text) <= env.tuning.answer_token_budget:
-                return Answer(question=q.text, answer=text, supported=True, kind=kind.value,
-                              citations=[cite(p, i, s) for p, i, s in shown])
-            if with_quotes:
-                break
-            shown = shown[: max(1, len(shown) * 3 // 4)] if len(shown) > 1 else []
-    raise AssertionError("unreachable: one mention always fits the budget")
 
 
 @register

@@ -1,0 +1,111 @@
+"""Finding the records that name a topic, and listing them within the answer's token budget (used by
+the mention, existence and deadline intents)."""
+from __future__ import annotations
+
+import re
+
+from ...models import Item, Plan
+from ...text import best_sentences, sentences
+from ..contract import Answer, Kind, marker
+from ..evidence import flat
+from ..query import Query
+from ..render import answer_tokens, body, focus, label
+from .base import Env, cite
+
+
+def mentions(q: Query, env: Env) -> tuple[str, list[tuple[Plan, Item, str]]]:
+    """Every record in scope that names the topic: a quoted term verbatim, or nearly all its words."""
+    terms = [t for term in q.quoted for t in re.split(r"[（）()／/]|或者|或", term) if len(t) >= 2]
+    topic = "、".join(q.quoted) if q.quoted else "、".join(list(q.topic) + list(q.unknown))
+    named: list[tuple[Plan, Item, str | None]] = []  # record, and the quoted term it holds
+    for p, i in mention_candidates(q, env, terms):
+        if terms:  # a quoted term is looked for in the item itself, not its section heading
+            f = flat(i.title + i.text)
+            term = next((t for t in terms if flat(t) in f), None)
+        else:
+            term = None
+        if term or (not terms and q.topic and env.evidence.cover(q.topic, env.vocab.flat_text(i.id), q.unknown,
+                                                                 flattened=True) >= env.tuning.mention_coverage):
+            named.append((p, i, term))
+    # few records leave room to quote more of each ("各写了啥措施"); more than fit the answer are listed
+    # without quotes (render_mentions), so only those that may be shown are quoted
+    fewest, most, shared = env.tuning.mention_quote_chars
+    width = max(fewest, min(most, shared // max(1, len(named))))
+    if len(named) > most_listed(env):
+        return topic, [(p, i, i.title) for p, i, _ in named]
+    found = []
+    for p, i, term in named:
+        if term:
+            sents, words = [x for x in sentences(body(i)) if flat(term) in flat(x)][:2], [term, *q.topic]
+        else:
+            sents, words = best_sentences(body(i), list(q.topic), limit=1, weight=env.weight), list(q.topic)
+        found.append((p, i, "……".join(focus(x, words, env.weight, width) for x in sents) or i.title))
+    return topic, found
+
+
+def most_listed(env: Env) -> int:
+    """More mentions than this cannot fit the answer's token budget even without quotes: each line
+    costs at least its item label and citation marker (`MENTION_TOKENS_AT_LEAST`)."""
+    return env.tuning.answer_token_budget // MENTION_TOKENS_AT_LEAST
+
+
+# A lower bound on the cl100k tokens a listed mention costs: "第N项" and its marker 〔plan title·第N项〕
+# (32 at least on the shipped plans; 10 leaves room for any title), so the bound never drops one that fits.
+MENTION_TOKENS_AT_LEAST = 10
+
+
+def mention_candidates(q: Query, env: Env, terms: list[str]) -> list[tuple[Plan, Item]]:
+    """The records in scope that can name the topic, found through the text index: those holding a
+    quoted term, or at least one of the rarest topic words whose weight a mention cannot do without
+    (a record lacking all of them covers less than `mention_coverage` of the topic)."""
+    vocab, scope = env.vocab, {p.id for p in env.scoped(q)}
+    if terms:
+        return vocab.records(vocab.text_index.containing_any(flat(t) for t in terms), scope)
+    weight = vocab.weight
+    total = sum(weight(w) for w in q.topic) + env.tuning.unknown_word_weight * sum(weight(w) for w in q.unknown)
+    # words the plans lack may still be found in halves: they cannot prune, so they stay in `rest`
+    known = sorted((w for w in q.topic if vocab.known(w)), key=vocab.df)
+    rest = sum(weight(w) for w in q.topic)
+    required: list[str] = []
+    for w in known:
+        if rest < env.tuning.mention_coverage * total:
+            break
+        required.append(w)
+        rest -= weight(w)
+    if rest >= env.tuning.mention_coverage * total:
+        return [] if not q.topic else vocab.records(range(len(vocab.entries)), scope)
+    return vocab.records(vocab.text_index.containing_any(flat(w) for w in required), scope)
+
+
+def render_mentions(q: Query, env: Env, topic: str, found: list[tuple[Plan, Item, str]], kind: Kind) -> Answer:
+    plans = env.scoped(q)
+    for with_quotes in (True, False):
+        if with_quotes and len(found) > most_listed(env):
+            continue  # cannot fit with quotes
+        shown = found[: most_listed(env)]
+        hit_plans = {p.id for p, _, _ in found}
+        # items are counted as items (项); a preamble passage among them makes them places (处)
+        unit = "项" if all(i.number is not None for _, i, _ in found) else "处"
+        while shown:
+            by_plan: dict[str, list[tuple[Plan, Item, str]]] = {}
+            for p, i, s in shown:
+                by_plan.setdefault(p.id, []).append((p, i, s))
+            lines = []
+            for rows in by_plan.values():
+                p = rows[0][0]
+                parts = [f"{label(i)}：{s}{marker(p, i)}" if with_quotes else f"{label(i)}{marker(p, i)}" for _, i, s in rows]
+                lines.append(f"{p.title}：" + "；".join(parts))
+            head = (f"{len(hit_plans)}份计划提到{topic}：" if kind == Kind.CROSS_PLAN else f"提到{topic}的共{len(found)}{unit}：")
+            text = head + "\n" + "\n".join(lines)
+            if len(shown) < len(found):
+                text += f"\n（共{len(found)}处，篇幅所限只列出前{len(shown)}处；请指明计划或换个更具体的说法。）"
+            missing = [p.title for p in plans if p.id not in hit_plans]
+            if kind == Kind.CROSS_PLAN and missing and len(plans) > 1 and len(shown) == len(found):
+                text += f"\n{'、'.join(missing)}未提及。"
+            if answer_tokens(text) <= env.tuning.answer_token_budget:
+                return Answer(question=q.text, answer=text, supported=True, kind=kind.value,
+                              citations=[cite(p, i, s) for p, i, s in shown])
+            if with_quotes:
+                break
+            shown = shown[: max(1, len(shown) * 3 // 4)] if len(shown) > 1 else []
+    raise AssertionError("unreachable: one mention always fits the budget")
