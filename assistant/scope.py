@@ -66,6 +66,17 @@ def _aliases(place: str, issuer: str) -> tuple[str, ...]:
     return tuple(sorted((n for n in names if n and len(n) >= 2), key=len, reverse=True))
 
 
+@lru_cache(maxsize=8)
+def _alias_table(places: tuple[tuple[str, str], ...]) -> tuple[dict[str, tuple[int, ...]], int, frozenset[str]]:
+    """For plans given as (place, issuer): each name → the plans' positions, the longest name's length,
+    and every name. Remembered per plan list (a few builds' worth)."""
+    table: dict[str, list[int]] = {}
+    for n, (place, issuer) in enumerate(places):
+        for alias in _aliases(place, issuer):
+            table.setdefault(alias, []).append(n)
+    return ({a: tuple(v) for a, v in table.items()}, max(map(len, table), default=0), frozenset(table))
+
+
 @lru_cache(maxsize=1)
 def gazetteer() -> tuple[frozenset[str], frozenset[str]]:
     """(names with their suffix, short names of prefecture-level cities) from cpca's adcode table."""
@@ -93,7 +104,7 @@ def gazetteer() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(full), frozenset(short_cities)
 
 
-def _mentioned_unknown_place(question: str, known: set[str]) -> str | None:
+def _mentioned_unknown_place(question: str, known: set[str] | frozenset[str]) -> str | None:
     full, short_cities = gazetteer()
     # "湖南省2023年…": a province is a place of its own, not any county or city plan inside it
     for m in re.finditer(r"[\u4e00-\u9fff]{2,3}?省(?=\s*(?:(?:19|20)\d{2}|教育|的?(?:工作)?要点|今年|明年|去年|的?第))", question):
@@ -135,12 +146,13 @@ def resolve_scope(question: str, plans: list[Plan], default_plan: str | None = N
     scope = Scope()
     # full-width digits (第１７项) read as digits, financial numerals (第壹佰项) as ordinary ones
     q = unicodedata.normalize("NFKC", question).translate(_FINANCIAL_NUMERALS)
-    named: list[Plan] = []
-    for plan in plans:
-        if any(alias in q for alias in _aliases(plan.place, plan.issuer)):
-            named.append(plan)
-            scope.places.append(plan.place)
-    scope.places = list(dict.fromkeys(scope.places))
+    by_alias, longest, known_places = _alias_table(tuple((p.place, p.issuer) for p in plans))
+    # the plans one of whose names is a substring of the question: the question's substrings looked up
+    # (work in the question's length, not the number of plans)
+    hit = {n for start in range(len(q)) for end in range(start + 2, min(len(q), start + longest) + 1)
+           for n in by_alias.get(q[start:end], ())}
+    named = [plans[n] for n in sorted(hit)]
+    scope.places = list(dict.fromkeys(p.place for p in named))
     years = [int(m.group(1)) for m in YEAR_RE.finditer(q)]
     if not years:
         # "达州20年那份", "衡阳22年要点": a two-digit year naming a plan (not "20年来", "三年行动")
@@ -149,7 +161,6 @@ def resolve_scope(question: str, plans: list[Plan], default_plan: str | None = N
             years = [2000 + int(m.group(1))]
     if years:
         scope.year = years[0]
-    known_places = {a for p in plans for a in _aliases(p.place, p.issuer)}
     if not named:
         scope.unknown_place = _mentioned_unknown_place(q, known_places)
     if named:

@@ -66,6 +66,8 @@ class Vocabulary:
         self._position = {i.id: n for n, (_, i) in enumerate(self.entries)}
         self._df: dict[str, int] = {}
         self._memos: dict[str, PerRecord[Any]] = {}
+        #: plan id → its position in `plans`
+        self.plan_index = {p.id: n for n, p in enumerate(plans)}
         #: plan id → the positions of its records
         self.positions: dict[str, range] = {}
         start = 0

@@ -34,8 +34,9 @@ class Env:
     def scoped(self, q: Query) -> list[Plan]:
         if q.scope.plan_ids is None:
             return list(self.plans)
-        wanted = set(q.scope.plan_ids)
-        return [p for p in self.plans if p.id in wanted]
+        # in corpus order, looked up by id (no pass over every plan)
+        at = sorted({self.vocab.plan_index[i] for i in q.scope.plan_ids if i in self.vocab.plan_index})
+        return [self.plans[n] for n in at]
 
     def relevant(self, q: Query, threshold: float | None = None) -> list[Hit]:
         return self.evidence.relevant(self.hits(q), q.topic, q.unknown, threshold)
