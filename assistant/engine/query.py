@@ -41,7 +41,7 @@ POLITE = re.compile(
 # Words that name the document or its issuer, not a topic.
 SCAFFOLD = re.compile(
     r"《[^》]*》|(?:市|县|区)?(?:教育局|教体局|教育和体育局|教育工委|教工委)|局里|市局|县局|市里|县里|"
-    r"(?:这|那|哪)?(?:几|四|两|三|各)?(?:份|个)?(?:工作)?(?:要点|计划|文件)(?:里|中|上)?|(?:19|20)?\d{2}年")
+    r"(?:这|那|哪)?(?:几|四|两|三|各)?(?:份|个)?(?:教育|教体)?(?:工作)?(?:要点|计划|文件)(?:里|中|上)?|(?:19|20)?\d{2}年")
 # Who the asker is, not what they ask about, when their own situation supplies the topic.
 SELF_WORDS = {"学校", "校长", "老师", "教师", "我们", "一所", "一名", "一个", "今年", "园长", "局里"}
 # Nouns naming a kind of value rather than a thing ("锻炼时间", "补助标准", "普职比例"): a closed
@@ -58,7 +58,7 @@ FUNCTION_CHARS = "对在的和与及把给从向跟被于为了吗呢啊"
 # Modal verbs that jieba glues to a one-character verb ("要建多少个学位").
 MODAL = re.compile(r"^[要需须应将得该可能会想]")
 QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,30})[”\"」』]")
-DEICTIC = re.compile(r"^(?:那|那么|那这|这|它|该|其)|它|这项|该项|这一项|这条|该条|那项|那条|其中|上面|刚才|这个任务|同类|同样|这方面|这块|那块|这部分|那部分")
+DEICTIC = re.compile(r"^(?:那|那么|那这|这|它|该|其)|它|这项|该项|这一项|这条|该条|那项|那条|其中|上面|刚才|这个任务|这个(?=[是怎有的要咋])|同类|同样|这方面|这块|那块|这部分|那部分")
 LAST_SECTION = re.compile(r"最后(?:一|那|这)?(?:个|一)?(?:大)?(?:部分|板块|块|方面)")
 LAST_ITEM = re.compile(r"最后(?:一|那|这)(?:条|项|点)")
 CLAUSE_SPLIT = re.compile(r"[，,。？?！!；;：:\n]|(?:另外|此外|还有就是|同时还)")
