@@ -154,6 +154,15 @@ def test_a_standing_modifier_joins_its_word_a_word_ending_does_not():
     assert topic_words("研学实践这块有什么要求", vocab, set()) == ["研学", "实践"]
 
 
+def test_a_demonstrative_in_the_ask_names_a_phrase_of_the_scene():
+    from assistant.engine.anaphora import antecedent
+
+    scene = "学校要按教育评价改革调整教师考核办法"
+    assert antecedent("请问市局这项改革是哪个科室牵头的", scene) == "教育评价改革"
+    assert antecedent("这项工作谁牵头", scene) is None  # 工作 is not in the scene: the whole scene stays
+    assert antecedent("谁牵头", scene) is None
+
+
 def test_relayed_request_and_format_instruction_are_not_asks(env):
     q = read(env, "领导让我核一下，甲市年内要完成哪些事？全部列出来")
     assert len(q.asks) == 1 and "领导" not in q.topic and "全部" not in q.topic

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from ..keyword import STOPWORDS, tokenize
 from ..models import Plan
 from ..scope import Scope, resolve_scope
+from .anaphora import antecedent
 from .evidence import UNIT_SUFFIX, Vocabulary, word_freq
 from .synonyms import plan_synonym
 from .unitrefs import UNIT_PRONOUN, find_units, unit_role, unlisted_units
@@ -254,7 +255,9 @@ def read_query(question: str, plans: list[Plan], vocab: Vocabulary, model: Any, 
     ask_words = [_in_plan_words(w, vocab) for w in topic_words(ask_text, vocab, drop)]
     topic = [w for w in ask_words if vocab.known(w)]
     topic = list(dict.fromkeys(topic))
-    topic += [w for w in map(lambda w: _in_plan_words(w, vocab), topic_words(context_text, vocab, drop))
+    # "这项改革" in the ask names a phrase of the scene: that phrase is the topic, not the whole scene
+    scene = antecedent(ask_text, context_text) or context_text
+    topic += [w for w in map(lambda w: _in_plan_words(w, vocab), topic_words(scene, vocab, drop))
               if vocab.known(w) and w not in topic]
     unknown = [w for w in ask_words if not vocab.known(w) and _is_noun(w)]
     attributes = asked_attributes(ask_text, topic + unknown)

@@ -1,0 +1,33 @@
+"""What a "这项改革" in the ask points back to: the phrase of the scene-setting clauses ending in 改革.
+
+"学校要按教育评价改革调整教师考核办法，这项改革是哪个科室牵头的？" asks about 教育评价改革, not about
+教师 or 考核办法, which only describe the asker's situation. The antecedent is found in the text: the
+words before the head noun back to a preposition, modal or punctuation mark.
+"""
+from __future__ import annotations
+
+import re
+
+# "这项改革", "该项工作", "此类活动": a demonstrative, a measure word, and the head noun it names again.
+DEMONSTRATIVE_NP = re.compile(r"(?:这|该|此|那)(?:一)?(?:项|个|类|种|件)([\u4e00-\u9fff]{2})")
+# Where a noun phrase starts: after punctuation, a preposition, a modal or an auxiliary verb.
+PHRASE_BOUNDARY = re.compile(r"[，,。；;：:、\s]|按照|依照|依据|根据|按|把|对|将|在|要|想|需要|需|让|给|和|与|及|为|是|正在|准备|打算|开始|搞")
+# The longest antecedent read (characters before the head noun).
+MAX_MODIFIER_CHARS = 10
+
+
+def antecedent(ask: str, scene: str) -> str | None:
+    """The phrase of `scene` that a demonstrative noun phrase of `ask` names again, or None.
+
+    Only a head noun the scene uses counts; the phrase is its nearest use with the words before it
+    ("教育评价改革" for "这项改革" after "…按教育评价改革调整…")."""
+    m = DEMONSTRATIVE_NP.search(ask)
+    if not m:
+        return None
+    head = m.group(1)
+    at = scene.rfind(head)
+    if at < 0:
+        return None
+    before = scene[max(0, at - MAX_MODIFIER_CHARS):at]
+    modifier = PHRASE_BOUNDARY.split(before)[-1]
+    return modifier + head if modifier else None
