@@ -60,10 +60,12 @@ def states_value(sentence: str, measure: str | None) -> bool:
 def fact_quotes(q: Query, env: Env, item: Item, want_number: bool, want_time: bool,
                 measure: str | None = None) -> list[str]:
     """The sentences of an item that carry the asked value; with a measure, one that states it."""
-    quotes = best_sentences(item.text, list(q.topic), want_number, want_time, limit=2, weight=env.weight)
+    # an elliptical ask about the item in context ("分别在哪几个县区？") is about the topic asked before
+    words = list(q.topic) or (list(q.context.get("topic") or []) if q.elliptical else [])
+    quotes = best_sentences(item.text, words, want_number, want_time, limit=2, weight=env.weight)
     # the title restated says nothing the item label does not: quote what the body says
     quotes = [x for x in quotes if flat(x).rstrip("。") != flat(item.title).rstrip("。")] or \
-        best_sentences(body(item), list(q.topic), want_number, want_time, limit=2, weight=env.weight) or \
+        best_sentences(body(item), words, want_number, want_time, limit=2, weight=env.weight) or \
         sentences(body(item))[:2]
     if measure and not any(states_value(x, measure) for x in quotes):
         stating = [x for x in sentences(item.text) if states_value(x, measure)]
