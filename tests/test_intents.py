@@ -169,6 +169,16 @@ def test_relayed_request_and_format_instruction_are_not_asks(env):
     assert any("领导" in c for c in q.chatter)
 
 
+def test_a_relayed_question_is_asked_and_a_scene_word_the_item_lacks_does_not_sink_it(env):
+    q = read(env, "在吗，领导让我把甲市要点里管学前教育普惠的那条找出来，安全会上要引用，是第几条来着？")
+    assert len(q.asks) == 1 and "普惠" in q.topic and q.optional == ("安全",)
+    ans = REGISTRY["item_find"].answer(q, env)
+    assert ans.supported and ans.citations[0].id == "alpha-2021:2", ans.answer
+    # the plans collected are not something said before: the ask keeps its own subject
+    q = read(env, "这几份要点里哪几个地方写了学前教育普惠的事？我在做个汇总")
+    assert "汇总" not in q.topic and not q.situation
+
+
 def test_own_situation_supplies_the_topic_an_ask_points_back_to(env):
     q = read(env, "我们学校想抓学前教育普惠，甲市这件事归哪个科室牵头？")
     assert "学前教育" in q.topic or "普惠" in q.topic

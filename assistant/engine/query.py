@@ -23,13 +23,14 @@ from .unitrefs import UNIT_PRONOUN, find_units, unit_role, unlisted_units
 # What makes a clause a question: question words, question marks, imperative asks.
 INTERROGATIVE = re.compile(
     r"哪|什么|啥|多少|谁|是否|有没有|有无|有木有|吗|如何|怎么|怎样|咋|列出|列举|列一下|列个|指出|概述|"
-    r"比较|对比|是不是|查一下|查查|找找|数一下|捋一下|注明|讲的|写的|规定了")
+    r"比较|对比|是不是|查一下|查查|找找|找出|查出|数一下|捋一下|注明|讲的|写的|规定了")
 # Question words that also occur in descriptions ("学校有几个残疾孩子"): still read as asking, since
 # "要建几所少年军校，分别在哪" has the same shape; the intent model weighs the whole ask.
 WEAK_INTERROGATIVE = re.compile(r"几|说明|分别|介绍|要求")
 # Self-description and circumstance: "我是达州一所小学的校长", "作为一名校长", "我们学校是…".
 SELF = re.compile(r"^(?:我|我们|本人|咱们?|作为|身为)(?!局)")
-# Someone else's request the asker relays ("领导让我核一下", "有个校长问我"): circumstance, not topic.
+# Someone else's request the asker relays ("领导让我核一下", "有个校长问我"): the relaying is
+# circumstance; what follows it ("把资助那条找出来") is read like any other clause.
 RELAYED = re.compile(r"^(?:领导|同事|上级|科长|局长|主任|校长|老师|家长|有人|有个[^，,。]{0,8}?)(?:让|叫|要|请|托|问)(?:我|我们)")
 # How the answer should be given ("全部列出来", "请逐项列出", "如有，请注明出处"): belongs to the ask before.
 FORMAT_ONLY = re.compile(r"^(?:如有|若有|有的话)?(?:请)?(?:帮忙)?(?:全部|逐项|逐条|一一|分别|详细|简单|简要|大概)?"
@@ -38,11 +39,12 @@ FORMAT_ONLY = re.compile(r"^(?:如有|若有|有的话)?(?:请)?(?:帮忙)?(?:�
 POLITE = re.compile(
     r"请问|麻烦(?:你|您)?|谢谢|多谢|劳驾|辛苦|帮(?:我|忙)?(?=查|看|找|捋|列|数|确认|整理|梳理)|"
     r"(?:我)?(?:想|想要|希望)(?:问|知道|了解|确认|请教|查|看看|弄清楚|弄清)(?:一下|下|两件事|两点)?|"
-    r"来着|到底|一下|好像|大概|记得|我有点懵|有点懵|哈$|呀|啊|吧$|嘛")
+    r"来着|到底|一下|好像|大概|记得|我有点懵|有点懵|哈$|呀|啊|吧$|嘛|^(?:在吗|在不在|你好|您好|老师好|hello|hi)+$")
 # Words that name the document or its issuer, not a topic.
 SCAFFOLD = re.compile(
     r"《[^》]*》|(?:市|县|区)?(?:教育局|教体局|教育和体育局|教育工委|教工委)|局里|市局|县局|市里|县里|"
-    r"(?:这|那|哪)?(?:几|四|两|三|各)?(?:份|个)?(?:教育|教体)?(?:工作)?(?:要点|计划|文件)(?:里|中|上)?|(?:19|20)?\d{2}年")
+    r"(?:现有|已有|收录|所收录|所有)?(?:的)?(?:这|那|哪)?(?:几|些|四|两|三|各)?(?:份|个)?(?:教育|教体)?(?:工作)?(?:要点|计划|文件)(?:里|中|上)?|"
+    r"(?:19|20)?\d{2}年")
 # Who the asker is, not what they ask about, when their own situation supplies the topic.
 SELF_WORDS = {"学校", "校长", "老师", "教师", "我们", "一所", "一名", "一个", "今年", "园长", "局里"}
 # Nouns naming a kind of value rather than a thing ("锻炼时间", "补助标准", "普职比例"): a closed
@@ -60,6 +62,8 @@ FUNCTION_CHARS = "对在的和与及把给从向跟被于为了吗呢啊"
 MODAL = re.compile(r"^[要需须应将得该可能会想]")
 QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,30})[”\"」』]")
 DEICTIC = re.compile(r"^(?:那|那么|那这|这|它|该|其)|它|这项|该项|这一项|这条|该条|那项|那条|其中|上面|刚才|这个任务|这个(?=[是怎有的要咋])|同类|同样|这方面|这块|那块|这部分|那部分")
+# "这几份要点", "这些地方": the plans collected, not something said before.
+ALL_PLANS = re.compile(r"(?:这|那)(?:几|些|四|两|三)(?:份|个|家)?(?:地方|地区|区县|市县|教育局|教体局|局|文件|(?:教育)?(?:工作)?(?:要点|计划))")
 LAST_SECTION = re.compile(r"最后(?:一|那|这)?(?:个|一)?(?:大)?(?:部分|板块|块|方面)")
 LAST_ITEM = re.compile(r"最后(?:一|那|这)(?:条|项|点)")
 CLAUSE_SPLIT = re.compile(r"[，,。？?！!；;：:\n]|(?:另外|此外|还有就是|同时还)")
@@ -84,6 +88,7 @@ class Query:
     asks: tuple[Ask, ...]
     topic: tuple[str, ...]  # topic words the plans use, in question order
     unknown: tuple[str, ...]  # words of the ask that no plan uses (英语 in "英语教学")
+    optional: tuple[str, ...] = ()  # topic words from the scene around an ask that has its own subject
     units: tuple[str, ...] = ()  # canonical unit names, in question order
     unlisted_units: tuple[str, ...] = ()  # names shaped like a unit's that no plan lists ("宣传科牵头…")
     role: str | None = None  # "lead" | "responsible" | "any" | "others" when units' roles are asked
@@ -128,8 +133,10 @@ def split_clauses(question: str) -> list[Clause]:
         text = POLITE.sub("", raw).strip()
         if not text:
             continue
-        if RELAYED.search(text):
-            out.append(Clause(text, "chatter"))
+        if relay := RELAYED.search(text):
+            # a relayed question ("领导让我把资助那条找出来") is asked; a relayed errand is circumstance
+            rest = text[relay.end():].strip()
+            out.append(Clause(rest, "ask") if INTERROGATIVE.search(rest) else Clause(text, "chatter"))
         elif INTERROGATIVE.search(text) or INTERROGATIVE.search(raw):
             out.append(Clause(text, "ask"))
         elif SELF.search(text) or (out and out[-1].own and SELF_CONTINUED.search(text)):
@@ -257,14 +264,20 @@ def read_query(question: str, plans: list[Plan], vocab: Vocabulary, model: Any, 
     topic = list(dict.fromkeys(topic))
     # "这项改革" in the ask names a phrase of the scene: that phrase is the topic, not the whole scene
     scene = antecedent(ask_text, context_text) or context_text
-    topic += [w for w in map(lambda w: _in_plan_words(w, vocab), topic_words(scene, vocab, drop))
-              if vocab.known(w) and w not in topic]
+    scene_words = [w for w in map(lambda w: _in_plan_words(w, vocab), topic_words(scene, vocab, drop))
+                   if vocab.known(w) and w not in topic]
+    # an ask with a subject of its own ("资助那条是第几条") is about that subject: the scene's words
+    # ("写材料要引用") help find it but may be missing from it; without one, or pointing back, the
+    # scene is the subject
+    subject = [w for w in topic if w not in asked_attributes(ask_text, topic)]
+    optional = tuple(scene_words) if subject and not points_back(ask_text) else ()
+    topic += scene_words
     unknown = [w for w in ask_words if not vocab.known(w) and _is_noun(w)]
     attributes = asked_attributes(ask_text, topic + unknown)
     if attributes and len(attributes) < len(topic) + len(unknown):
         topic = [w for w in topic if w not in attributes]
         unknown = [w for w in unknown if w not in attributes]
-    refers_back = bool(DEICTIC.search(ask_text)) and not context
+    refers_back = points_back(ask_text) and not context
     situation = ""
     if (not topic and not unknown or refers_back) and not units and not re.search(r"第\s*[\d一二三四五六七八九十百两]+\s*(?:项|条|部分)", core):
         # "我们学校想创建语言文字示范校，这件事归哪个科室牵头？": with nothing asked about in the ask
@@ -282,7 +295,7 @@ def read_query(question: str, plans: list[Plan], vocab: Vocabulary, model: Any, 
     has_ref = bool(scope.item_number or scope.section_number or last_section or last_item)
     # A question leaning on the conversation: a deictic word, "邵东呢？", or nothing of its own to go
     # on but a bare reference ("第四部分是哪几条？" names no plan).
-    elliptical = bool(context) and (bool(DEICTIC.search(core)) or (not topic and not units and not has_ref)
+    elliptical = bool(context) and (points_back(core) or (not topic and not units and not has_ref)
                                     or (not topic and not scope.explicit)
                                     or bool(re.fullmatch(r".{0,12}呢[？?]?", question)))
     inherited: list[str] = []
@@ -318,10 +331,20 @@ def read_query(question: str, plans: list[Plan], vocab: Vocabulary, model: Any, 
         ranked = tuple(model.rank(masked))
         asks.append(Ask(intent=ranked[0][0], text=text, ranked=ranked))
     return Query(text=question, core=core, scope=scope, asks=tuple(asks), topic=tuple(topic),
-                 unknown=tuple(unknown), units=tuple(units), role=unit_role(core), quoted=quoted,
+                 unknown=tuple(unknown), optional=tuple(w for w in optional if w in topic), units=tuple(units), role=unit_role(core), quoted=quoted,
                  unlisted_units=tuple(unlisted_units(core, vocab, units)),
                  chatter=chatter, last_section=last_section, last_item=last_item, elliptical=elliptical,
                  inherited=tuple(inherited), situation=situation, context=dict(context))
+
+
+# "讲资助的那条": the item the clause describes, not one said before.
+DESCRIBED_ITEM = re.compile(r"的(?:那|这)(?:一)?(?:条|项|部分|块)")
+
+
+def points_back(text: str) -> bool:
+    """Whether a text refers to something said before ("这项", "它", "那"), not to the plans at hand
+    or to an item it describes."""
+    return bool(DEICTIC.search(DESCRIBED_ITEM.sub("", ALL_PLANS.sub("", text))))
 
 
 def asked_attributes(ask: str, words: list[str]) -> list[str]:

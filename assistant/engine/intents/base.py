@@ -39,7 +39,12 @@ class Env:
         return [self.plans[n] for n in at]
 
     def relevant(self, q: Query, threshold: float | None = None) -> list[Hit]:
-        return self.evidence.relevant(self.hits(q), q.topic, q.unknown, threshold)
+        """Hits that speak of the topic; the scene's words (`q.optional`) may be missing from them."""
+        found = self.evidence.relevant(self.hits(q), q.topic, q.unknown, threshold)
+        required = tuple(w for w in q.topic if w not in q.optional)
+        if not found and q.optional and required:
+            found = self.evidence.relevant(self.hits(q), required, q.unknown, threshold)
+        return found
 
     def weight(self, word: str) -> float:
         return self.vocab.weight(word)

@@ -3,6 +3,7 @@ the mention, existence and deadline intents)."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from ...models import Item, Plan
 from ...text import best_sentences, sentences
@@ -14,7 +15,16 @@ from .base import Env, cite
 
 
 def mentions(q: Query, env: Env) -> tuple[str, list[tuple[Plan, Item, str]]]:
-    """Every record in scope that names the topic: a quoted term verbatim, or nearly all its words."""
+    """Every record in scope that names the topic: a quoted term verbatim, or nearly all its words.
+    The scene's words (`q.optional`) are dropped when no record names them with the rest."""
+    topic, found = _mentions(q, env)
+    required = tuple(w for w in q.topic if w not in q.optional)
+    if not found and q.optional and required:
+        return _mentions(replace(q, topic=required, optional=()), env)
+    return topic, found
+
+
+def _mentions(q: Query, env: Env) -> tuple[str, list[tuple[Plan, Item, str]]]:
     terms = [t for term in q.quoted for t in re.split(r"[（）()／/]|或者|或", term) if len(t) >= 2]
     topic = "、".join(q.quoted) if q.quoted else "、".join(list(q.topic) + list(q.unknown))
     named: list[tuple[Plan, Item, str | None]] = []  # record, and the quoted term it holds
