@@ -23,7 +23,8 @@ from .unitrefs import UNIT_PRONOUN, find_units, unit_role, unlisted_units
 # What makes a clause a question: question words, question marks, imperative asks.
 INTERROGATIVE = re.compile(
     r"哪|什么|啥|多少|谁|是否|有没有|有无|有木有|吗|如何|怎么|怎样|咋|列出|列举|列一下|列个|指出|概述|"
-    r"比较|对比|是不是|查一下|查查|找找|找出|查出|数一下|捋一下|注明|讲的|写的|规定了")
+    r"比较|对比|是不是|查一下|查查|找找|找出|查出|数一下|捋一下|注明|讲的|写的|规定了|"
+    r"多久|多长|多大|多高|何时|几时|何种|有何|为何")
 # Question words that also occur in descriptions ("学校有几个残疾孩子"): still read as asking, since
 # "要建几所少年军校，分别在哪" has the same shape; the intent model weighs the whole ask.
 WEAK_INTERROGATIVE = re.compile(r"几|说明|分别|介绍|要求")

@@ -16,8 +16,8 @@ from .base import REGISTRY, Env, Intent, cite, not_found, refuse, register
 from .mention import mentions, render_mentions
 
 # The form of the value asked for (a figure, a time), read from the ask's question words.
-WANTS_NUMBER = re.compile(r"多少|几[个所套台名人项成倍]|比例|比是|普职比|占比|率(?:是|要|达|定)|控制在|控到|数量|金额|规模|"
-                          r"面积|多大|多高|百分|标准|多少钱|几|涨")
+WANTS_NUMBER = re.compile(r"多少|(?<!哪)几[个所套台名人项成倍]|比例|比是|普职比|占比|率(?:是|要|达|定)|控制在|控到|数量|金额|规模|"
+                          r"面积|多大|多高|百分|标准|多少钱|(?<!哪)几|涨")
 WANTS_TIME = re.compile(r"什么时候|啥时候|何时|时间|截止|哪年|几月|期限|时限|多久|节点|频次|频率")
 # A length of time asked for ("每天锻炼时间", "培训时长"): a figure in hours or days, not a date.
 DURATION = re.compile(r"多长时间|时长|几(?:个)?小时|多少分钟|多少小时|(?:每天|每日|每周|天天).*时间|"
