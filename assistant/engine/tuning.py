@@ -55,6 +55,8 @@ class Tuning:
     max_compared_plans: int = 6
     #: Items quoted per plan in a comparison: the ones that speak of the topic best.
     compare_side_items: int = 2
+    #: Sentences quoted for a side's item when the item is about the topic as a whole (titled by it).
+    compare_side_sentences: int = 3
     #: Parts of a multi-part question answered; more are read as one ask (bounds work per request).
     max_asks: int = 4
 

@@ -330,8 +330,13 @@ def _side_summary(q: Query, env: Env) -> Answer:
     width = max(fewest, min(most, shared // len(chosen)))
     parts, cites = [], []
     for p, i in chosen:
-        said = best_sentences(body(i), list(q.topic), limit=2, weight=env.weight)
-        g = "……".join(focus(x, q.topic, env.weight, width) for x in said) or gist(i, q.topic, env.weight, limit=width)
+        if env.evidence.cover(q.topic, i.title) >= t.min_coverage:
+            # an item about the topic as a whole: what it sets out (its concrete measures), not only
+            # the sentences that repeat the topic's words
+            g = gist(i, q.topic, env.weight, sentences_wanted=t.compare_side_sentences, limit=width)
+        else:
+            said = best_sentences(body(i), list(q.topic), limit=2, weight=env.weight)
+            g = "……".join(focus(x, q.topic, env.weight, width) for x in said) or gist(i, q.topic, env.weight, limit=width)
         parts.append(f"{label(i)}：{g}{marker(p, i)}")
         cites.append(cite(p, i, g))
     return Answer(question=q.text, answer="；".join(parts), supported=True, kind=Kind.SUMMARY.value, citations=cites)
