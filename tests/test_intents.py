@@ -182,6 +182,9 @@ def test_a_relayed_question_is_asked_and_a_scene_word_the_item_lacks_does_not_si
 def test_own_situation_supplies_the_topic_an_ask_points_back_to(env):
     q = read(env, "我们学校想抓学前教育普惠，甲市这件事归哪个科室牵头？")
     assert "学前教育" in q.topic or "普惠" in q.topic
+    # who the asker is ("安全示范校的校长") is not the situation pointed back to
+    who = read(env, "我是甲市一所安全示范校的校长，想抓学前教育普惠，这件事归哪个科室牵头？")
+    assert "普惠" in who.topic and "安全" not in who.topic
     ans = REGISTRY["unit_role"].answer(q, env)
     assert ans.supported and "基教科" in ans.answer and ans.citations[0].id == "alpha-2021:2"
 

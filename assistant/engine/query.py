@@ -46,6 +46,9 @@ SCAFFOLD = re.compile(
     r"《[^》]*》|(?:市|县|区)?(?:教育局|教体局|教育和体育局|教育工委|教工委)|局里|市局|县局|市里|县里|"
     r"(?:现有|已有|收录|所收录|所有)?(?:的)?(?:这|那|哪)?(?:几|些|四|两|三|各)?(?:份|个)?(?:教育|教体)?(?:工作)?(?:要点|计划|文件)(?:里|中|上)?|"
     r"(?:19|20)?\d{2}年")
+# A clause saying only who the asker is ("我是邵东一所完小的校长", "我在农村当校长"): its school type
+# is not the situation the ask points back to.
+IDENTITY = re.compile(r"(?:校长|老师|教师|园长|主任|书记|干部|家长|职工|科员|工作人员|负责人)(?:了|啦)?$")
 # Who the asker is, not what they ask about, when their own situation supplies the topic.
 SELF_WORDS = {"学校", "校长", "老师", "教师", "我们", "一所", "一名", "一个", "今年", "园长", "局里"}
 # Nouns naming a kind of value rather than a thing ("锻炼时间", "补助标准", "普职比例"): a closed
@@ -284,7 +287,7 @@ def read_query(question: str, plans: list[Plan], vocab: Vocabulary, model: Any, 
         # "我们学校想创建语言文字示范校，这件事归哪个科室牵头？": with nothing asked about in the ask
         # itself, or an ask pointing back ("这方面") with no conversation before, what the asker says
         # of their own situation is the topic
-        own = "，".join(c.text for c in clauses if c.own)
+        own = "，".join(c.text for c in clauses if c.own and not IDENTITY.search(c.text))
         own_words = [w for w in map(lambda w: _in_plan_words(w, vocab), topic_words(own, vocab, drop | SELF_WORDS))
                      if vocab.known(w) and w not in topic]
         if own_words:
