@@ -213,3 +213,9 @@ def test_a_plan_without_numbered_items_is_counted_as_such_not_a_crash():
     assert ans.supported and "共3项" not in ans.answer and "3项" in ans.answer and "丙区" in ans.answer
     ans = REGISTRY["count"].answer(read(env, "丙区一共多少项？"), env)
     assert ans.supported is False and not ans.citations
+
+
+def test_when_one_thing_is_due_is_not_an_enumeration_of_deadlines(env):
+    assert REGISTRY["deadline"].matches(read(env, "甲市年内要完成哪些事？"), env)
+    assert REGISTRY["deadline"].matches(read(env, "甲市哪些工作有时间要求？"), env)
+    assert not REGISTRY["deadline"].matches(read(env, "甲市学前教育普惠定了哪年完成吗？"), env)

@@ -17,6 +17,13 @@ class Deadline(Intent):
 
     name, kind = "deadline", Kind.DEADLINE
 
+    def matches(self, q: Query, env: Env) -> bool:
+        """A deadline named ("年内", "6月底前"), or no subject at all ("哪些工作有时间要求"): a question
+        about when one thing is due ("迁建哪年完工") asks for a date, which Fact states or says is missing."""
+        from ...deadlines import find_deadlines
+
+        return bool(find_deadlines(q.core)) or any(find_deadlines(t) for t in q.quoted) or not q.topic
+
     def answer(self, q: Query, env: Env) -> Answer:
         from ...deadlines import find_deadlines
 
