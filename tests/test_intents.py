@@ -219,3 +219,12 @@ def test_when_one_thing_is_due_is_not_an_enumeration_of_deadlines(env):
     assert REGISTRY["deadline"].matches(read(env, "甲市年内要完成哪些事？"), env)
     assert REGISTRY["deadline"].matches(read(env, "甲市哪些工作有时间要求？"), env)
     assert not REGISTRY["deadline"].matches(read(env, "甲市学前教育普惠定了哪年完成吗？"), env)
+
+
+def test_a_topic_offered_as_alternatives_is_named_by_either(env):
+    q = read(env, "甲市哪些条目提到了安全隐患排查或普惠幼儿园？")
+    assert len(q.alternatives) == 2
+    ans = REGISTRY["mentions"].answer(q, env)
+    assert ans.supported and {c.id for c in ans.citations} == {"alpha-2021:1", "alpha-2021:2"}, ans.answer
+    # "同时": both, not either
+    assert not read(env, "甲市哪些条目同时提到了安全隐患排查、普惠幼儿园？").alternatives

@@ -97,6 +97,8 @@ class Query:
     unlisted_units: tuple[str, ...] = ()  # names shaped like a unit's that no plan lists ("宣传科牵头…")
     role: str | None = None  # "lead" | "responsible" | "any" | "others" when units' roles are asked
     quoted: tuple[str, ...] = ()
+    #: the topic's alternatives ("校服管理或校服采购", "银龄讲学计划（银龄计划）"): a record naming any names it
+    alternatives: tuple[tuple[str, ...], ...] = ()
     chatter: tuple[str, ...] = ()
     last_section: bool = False
     last_item: bool = False
@@ -336,9 +338,29 @@ def read_query(question: str, plans: list[Plan], vocab: Vocabulary, model: Any, 
         asks.append(Ask(intent=ranked[0][0], text=text, ranked=ranked))
     return Query(text=question, core=core, scope=scope, asks=tuple(asks), topic=tuple(topic),
                  unknown=tuple(unknown), optional=tuple(w for w in optional if w in topic), units=tuple(units), role=unit_role(core), quoted=quoted,
+                 alternatives=read_alternatives(ask_text, vocab, drop),
                  unlisted_units=tuple(unlisted_units(core, vocab, units)),
                  chatter=chatter, last_section=last_section, last_item=last_item, elliptical=elliptical,
                  inherited=tuple(inherited), situation=situation, context=dict(context))
+
+
+# What joins alternatives of one topic: "A或B", "A或者B", "A（B）", "A、B这类".
+ALTERNATIVE_SEP = re.compile(r"或者|或是|或|[（(、]")
+# "同时提到A、B": both, not either.
+BOTH = re.compile(r"同时|都有|均有|既")
+
+
+def read_alternatives(ask: str, vocab: Vocabulary, drop: set[str]) -> tuple[tuple[str, ...], ...]:
+    """The alternatives an ask offers for its topic, each as its topic words (known to the plans or
+    not); () when it offers none. Each alternative is the stretch of the ask between separators (its question words are not
+    topic words, so they fall away)."""
+    if BOTH.search(ask) or not ALTERNATIVE_SEP.search(ask):
+        return ()
+    parts = [re.sub(r"[）)]", "", x) for x in ALTERNATIVE_SEP.split(ask)]
+    alts = [tuple(w for w in map(lambda w: _in_plan_words(w, vocab), topic_words(x, vocab, drop))
+                  if vocab.known(w) or _is_noun(w)) for x in parts]
+    alts = [a for a in dict.fromkeys(alts) if a]
+    return tuple(alts) if len(alts) >= 2 else ()
 
 
 # "讲资助的那条": the item the clause describes, not one said before.

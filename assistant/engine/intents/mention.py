@@ -17,11 +17,28 @@ from .base import Env, cite
 def mentions(q: Query, env: Env) -> tuple[str, list[tuple[Plan, Item, str]]]:
     """Every record in scope that names the topic: a quoted term verbatim, or nearly all its words.
     The scene's words (`q.optional`) are dropped when no record names them with the rest."""
+    if q.alternatives and not q.quoted:
+        return _either(q, env)
     topic, found = _mentions(q, env)
     required = tuple(w for w in q.topic if w not in q.optional)
     if not found and q.optional and required:
         return _mentions(replace(q, topic=required, optional=()), env)
     return topic, found
+
+
+def _either(q: Query, env: Env) -> tuple[str, list[tuple[Plan, Item, str]]]:
+    """The records naming any of the topic's alternatives, in corpus order."""
+    found: dict[str, tuple[Plan, Item, str]] = {}
+    for alt in q.alternatives:
+        known = tuple(w for w in alt if env.vocab.known(w))
+        unknown = tuple(w for w in alt if not env.vocab.known(w))
+        if not known:
+            continue  # an alternative in words no plan uses names nothing
+        _, named = mentions(replace(q, topic=known, unknown=unknown, optional=(), alternatives=()), env)
+        for p, i, s in named:
+            found.setdefault(i.id, (p, i, s))
+    ordered = sorted(found.values(), key=lambda r: env.vocab.index_of(r[1].id))
+    return "或".join("".join(a) for a in q.alternatives), ordered
 
 
 def _mentions(q: Query, env: Env) -> tuple[str, list[tuple[Plan, Item, str]]]:
