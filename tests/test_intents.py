@@ -228,3 +228,11 @@ def test_a_topic_offered_as_alternatives_is_named_by_either(env):
     assert ans.supported and {c.id for c in ans.citations} == {"alpha-2021:1", "alpha-2021:2"}, ans.answer
     # "同时": both, not either
     assert not read(env, "甲市哪些条目同时提到了安全隐患排查、普惠幼儿园？").alternatives
+
+
+def test_which_places_is_neither_a_section_nor_a_count(env):
+    ctx = {"plan_id": "alpha-2021", "item_id": "alpha-2021:3", "topic": ["新教师"]}
+    q = read(env, "分别在哪几个县区？", context=ctx)
+    assert not REGISTRY["section_of"].matches(q, env) and not REGISTRY["count"].matches(q, env)
+    assert REGISTRY["section_of"].matches(read(env, "这项放在哪个大部分下面？", context=ctx), env)
+    assert REGISTRY["count"].matches(read(env, "甲市一共有几项？"), env)

@@ -176,6 +176,14 @@ class SectionItems(Intent):
                       context={"plan_id": plan.id, "item_id": None, "section": heading})
 
 
+# The kind of thing a 哪-question asks for ("哪几个县区" → 县区, "哪个部分" → 部分).
+ASKED_NOUN = re.compile(r"哪(?:一|几|些)?(?:个|所|家|位|种|类|份)?(?:大|小|一)?([\u4e00-\u9fff]{1,2})")
+# Words asking how many ("几项", "多少条", "总数"), not which ("哪几个").
+HOW_MANY = re.compile(r"(?<!哪)几|多少|数量|总数|总量|数目|一共|总共|共有")
+# Nouns naming a part of a plan: what a section question asks for.
+STRUCTURE_NOUN = re.compile(r"部分|板块|块|模块|方面|标题|题目|栏目|项|章|节|篇|里|儿|条|点|类|层|级")
+
+
 @register
 class SectionOf(Intent):
     """"师德师风那项属于哪个部分": the section an item belongs to."""
@@ -183,6 +191,10 @@ class SectionOf(Intent):
     name, kind = "section_of", Kind.SECTION
 
     def matches(self, q: Query, env: Env) -> bool:
+        # "在哪几个县区" asks for places, not for the part of the plan: the noun after 哪 says what is wanted
+        wanted = ASKED_NOUN.search(q.asks[0].text)
+        if wanted and not STRUCTURE_NOUN.match(wanted.group(1)):
+            return False
         return bool(q.scope.item_number or q.topic or q.quoted or env.context_item(q))
 
     def answer(self, q: Query, env: Env) -> Answer:
@@ -212,6 +224,10 @@ class Count(Intent):
     """"一共多少项", "第三部分有几项", "分几个部分"."""
 
     name, kind = "count", Kind.COUNT
+
+    def matches(self, q: Query, env: Env) -> bool:
+        # "哪几个县区" asks which, not how many
+        return bool(HOW_MANY.search(q.asks[0].text)) if q.asks else True
 
     def answer(self, q: Query, env: Env) -> Answer:
         # "一共多少条任务", "有几大板块": the noun counted names the plan's own units of work, not a topic
