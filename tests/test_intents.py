@@ -236,3 +236,15 @@ def test_which_places_is_neither_a_section_nor_a_count(env):
     assert not REGISTRY["section_of"].matches(q, env) and not REGISTRY["count"].matches(q, env)
     assert REGISTRY["section_of"].matches(read(env, "这项放在哪个大部分下面？", context=ctx), env)
     assert REGISTRY["count"].matches(read(env, "甲市一共有几项？"), env)
+
+
+def test_asked_how_often_the_sentence_stating_a_frequency_is_quoted():
+    item = Item("gamma-2021", "1", "加强意识形态工作", ["一、党建"],
+                "1. 加强意识形态工作\n落实意识形态工作责任制，加强舆情研判，抓好阵地管理。"
+                "各校每月组织1次集中政治学习。每季度分析研判意识形态领域情况并报送上级党组织。",
+                lead_units=[], responsible_units=[], seq=0)
+    plan = Plan(id="gamma-2021", title="丙市教育局2021年工作要点", issuer="丙市教育局", year=2021,
+                source="gamma-2021.txt", place="丙市", items=[item])
+    env = _env([plan])
+    ans = REGISTRY["fact"].answer(read(env, "丙市意识形态研判多久报一次？"), env)
+    assert ans.supported and "每季度" in ans.answer, ans.answer

@@ -58,8 +58,9 @@ def states_value(sentence: str, measure: str | None) -> bool:
 
 
 def fact_quotes(q: Query, env: Env, item: Item, want_number: bool, want_time: bool,
-                measure: str | None = None) -> list[str]:
-    """The sentences of an item that carry the asked value; with a measure, one that states it."""
+                measure: str | None = None, frequency: bool = False) -> list[str]:
+    """The sentences of an item that carry the asked value; with a measure, one that states it; asked
+    how often, one that states a frequency."""
     # an elliptical ask about the item in context ("分别在哪几个县区？") is about the topic asked before
     words = list(q.topic) or (list(q.context.get("topic") or []) if q.elliptical else [])
     quotes = best_sentences(item.text, words, want_number, want_time, limit=2, weight=env.weight)
@@ -67,13 +68,18 @@ def fact_quotes(q: Query, env: Env, item: Item, want_number: bool, want_time: bo
     quotes = [x for x in quotes if flat(x).rstrip("。") != flat(item.title).rstrip("。")] or \
         best_sentences(body(item), words, want_number, want_time, limit=2, weight=env.weight) or \
         sentences(body(item))[:2]
-    if measure and not any(states_value(x, measure) for x in quotes):
-        stating = [x for x in sentences(item.text) if states_value(x, measure)]
+    states = (lambda x: states_value(x, measure)) if measure else \
+        (lambda x: bool(FREQUENCY_STATED.search(x))) if frequency else None
+    if states is not None and not any(states(x) for x in quotes):
+        stating = [x for x in sentences(item.text) if states(x)]
         # topic coverage first; characters shared with the ask break ties ("新老师" ~ "新教师")
         asked = set(re.sub(r"多少|几|什么|要|是|的|了|吗|呢|[，。？?]", "", q.asks[0].text))
         scored = sorted(((env.evidence.cover(q.topic, x), len(asked & set(x)), n, x) for n, x in enumerate(stating)),
                         key=lambda t: (-t[0], -t[1], t[2]))
-        if scored and (scored[0][0] > 0 or scored[0][1] >= 2):
+        if measure and scored and (scored[0][0] > 0 or scored[0][1] >= 2):
+            quotes = [scored[0][3]]
+        elif frequency and scored and scored[0][0] >= env.tuning.min_coverage:
+            # "定期" and "每月" are common: the sentence stating one must itself speak of the topic
             quotes = [scored[0][3]]
     return quotes
 
@@ -105,7 +111,7 @@ class Fact(Intent):
             return not_found(q, env)
         best, best_quotes, best_score = None, [], -1.0
         for rank, (p, i) in enumerate(candidates):
-            quotes = fact_quotes(q, env, i, want_number, want_time, measure)
+            quotes = fact_quotes(q, env, i, want_number, want_time, measure, frequency)
             if not quotes:
                 continue
             score = env.evidence.cover(q.topic, "".join(quotes)) - 0.15 * rank
