@@ -319,7 +319,7 @@ def read_query(question: str, plans: list[Plan], vocab: Vocabulary, model: Any, 
         if not scope.explicit and scope.plan_ids is None and context.get("plan_id"):
             scope.plan_ids = [context["plan_id"]]
             inherited.append("plan_id")
-        if not topic and context.get("topic") and re.search(r"同类|同样|这方面|相同|类似", core):
+        if not topic and context.get("topic") and re.search(r"同类|同样|这方面|相同|类似|对应|相应", core):
             topic = list(context["topic"])
             inherited.append("topic")
         if not units and context.get("unit") and re.search(r"^它|它还|该科室|这个科室|他们", core):
