@@ -179,6 +179,11 @@ def test_a_relayed_question_is_asked_and_a_scene_word_the_item_lacks_does_not_si
     assert "汇总" not in q.topic and not q.situation
 
 
+def test_a_bare_request_verb_asks_about_the_clause_before_it():
+    clauses = split_clauses("甲市要点里关于学前教育普惠那条，帮我捋一下")
+    assert [c.role for c in clauses] == ["ask"] and "普惠" in clauses[0].text
+
+
 def test_own_situation_supplies_the_topic_an_ask_points_back_to(env):
     q = read(env, "我们学校想抓学前教育普惠，甲市这件事归哪个科室牵头？")
     assert "学前教育" in q.topic or "普惠" in q.topic

@@ -66,6 +66,8 @@ FUNCTION_CHARS = "对在的和与及把给从向跟被于为了吗呢啊"
 MODAL = re.compile(r"^[要需须应将得该可能会想]")
 QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,30})[”\"」』]")
 DEICTIC = re.compile(r"^(?:那|那么|那这|这|它|该|其)|它|这项|该项|这一项|这条|该条|那项|那条|其中|上面|刚才|这个任务|这个(?=[是怎有的要咋])|同类|同样|这方面|这块|那块|这部分|那部分")
+# An ask this short after politeness is removed ("捋", "说说", "讲讲") is a bare request verb.
+BARE_REQUEST_CHARS = 2
 # "这几份要点", "这些地方": the plans collected, not something said before.
 ALL_PLANS = re.compile(r"(?:这|那)(?:几|些|四|两|三)(?:份|个|家)?(?:地方|地区|区县|市县|教育局|教体局|局|文件|(?:教育)?(?:工作)?(?:要点|计划))")
 LAST_SECTION = re.compile(r"最后(?:一|那|这)?(?:个|一)?(?:大)?(?:部分|板块|块|方面)")
@@ -153,6 +155,10 @@ def split_clauses(question: str) -> list[Clause]:
             out.append(Clause(text, "ask"))
         else:
             out.append(Clause(text, "context"))
+    # "资助那条，帮我捋一下": a bare request verb asks about the clause before it
+    for n in range(len(out) - 1, 0, -1):
+        if out[n].role == "ask" and len(out[n].text) <= BARE_REQUEST_CHARS and out[n - 1].role == "context":
+            out[n - 1:n + 1] = [Clause(out[n - 1].text + "，" + out[n].text, "ask")]
     if not any(c.role == "ask" for c in out) and out:
         # A statement-like question ("达州第17项", "邵东呢"): the last clause is the ask.
         last = out[-1]
