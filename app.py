@@ -106,8 +106,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"serving on http://{shown}:{settings.port}/  (API docs: /docs"
           f"{'; auth required' if settings.auth_required else ''})", file=sys.stderr, flush=True)
     # Open event streams (Gradio's heartbeat) would hold a graceful shutdown for ever: cut them after a moment.
+    # h11 (uvicorn's own dependency), not whichever parser happens to be installed: httptools answers a request
+    # it cannot parse ("FOO /api/plans") with plain text, h11 lets the app answer with a JSON error.
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False,
-                timeout_graceful_shutdown=SHUTDOWN_GRACE_S)
+                timeout_graceful_shutdown=SHUTDOWN_GRACE_S, http="h11")
     return 0
 
 
