@@ -16,7 +16,7 @@ from pathlib import Path
 from . import score
 from .__main__ import ask_with_history
 
-DEV_FILES = tuple(Path(__file__).parent / name for name in ("gold.jsonl", "families.jsonl", "families2.jsonl", "families3.jsonl", "families4.jsonl",
+DEV_FILES = tuple(Path(__file__).parent / name for name in ("gold.jsonl", "families.jsonl", "families2.jsonl", "families3.jsonl", "families4.jsonl", "families5.jsonl",
                                                                "refusals.jsonl"))
 
 
