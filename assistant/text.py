@@ -19,6 +19,13 @@ QUESTION_NOISE = set(
     "一共 总共 共 几个 多少个 各地 各个 每个 所有 地方 举措 措施 一下 告诉 请问 概括 总结 关于 打算 准备 说法 出现 "
     "落实 哪些事 要求 那条 这条 那项 这项 这事 那事 这件 那件 一部分 大部分 部分 "
     "其中 同类 同样 这方面 专门 明确 特别 硬性 一部 大部 重点 重要 主要内容 没有 有没有 是否 提没提 提了 提过 第几 几条 几项 几所 几个 几届 几分 几分钟 几年 多少钱 多长 多久 多大 多高".split()
+) | set(
+    # the parts of a plan and where an item sits in them ("那一大块", "放在哪个板块"): structure, not topic
+    "大块 一大块 板块 大板块 模块 大项 章节 标题 大标题 下面 放在 归在 属于 "
+    # the kind of statement asked for ("有何规定", "作出了哪些部署"), like 要求 and 安排 above
+    "规定 部署 表述 提法 "
+    # the operation requested ("比较…与…", "对比一下"): how to answer, not what about
+    "比较 对比 比对 列举 列出 概述 梳理".split()
 )
 
 

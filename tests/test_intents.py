@@ -253,3 +253,11 @@ def test_asked_how_often_the_sentence_stating_a_frequency_is_quoted():
     env = _env([plan])
     ans = REGISTRY["fact"].answer(read(env, "丙市意识形态研判多久报一次？"), env)
     assert ans.supported and "每季度" in ans.answer, ans.answer
+
+
+def test_structure_words_operations_and_kinds_of_statement_are_not_topic(env):
+    q = read(env, "比较甲市与乙县关于学前教育普惠的规定")
+    assert "比较" not in q.topic and "规定" not in q.topic and "普惠" in q.topic
+    assert "大块" not in read(env, "甲市要点里安全隐患排查放在哪个大块里？").topic
+    # a figure counted in people is stated by the plan, not a count of its items
+    assert not REGISTRY["count"].matches(read(env, "甲市今年要补充多少个新老师？"), env)

@@ -226,8 +226,12 @@ class Count(Intent):
     name, kind = "count", Kind.COUNT
 
     def matches(self, q: Query, env: Env) -> bool:
-        # "哪几个县区" asks which, not how many
-        return bool(HOW_MANY.search(q.asks[0].text)) if q.asks else True
+        # "哪几个县区" asks which, not how many; "多少个新老师", "几所学校" ask for a figure the plan
+        # states (Fact), not for a count of its items
+        from .topics import asked_measure
+
+        ask = q.asks[0].text if q.asks else q.core
+        return bool(HOW_MANY.search(ask)) and asked_measure(ask) is None
 
     def answer(self, q: Query, env: Env) -> Answer:
         # "一共多少条任务", "有几大板块": the noun counted names the plan's own units of work, not a topic
