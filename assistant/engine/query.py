@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from ..keyword import STOPWORDS, tokenize
 from ..models import Plan
 from ..scope import Scope, resolve_scope
-from .anaphora import antecedent
+from .anaphora import antecedent, points_back
 from .evidence import UNIT_SUFFIX, Vocabulary, word_freq
 from .synonyms import plan_synonym
 from .unitrefs import UNIT_PRONOUN, find_units, unit_role, unlisted_units
@@ -65,11 +65,8 @@ FUNCTION_CHARS = "对在的和与及把给从向跟被于为了吗呢啊"
 # Modal verbs that jieba glues to a one-character verb ("要建多少个学位").
 MODAL = re.compile(r"^[要需须应将得该可能会想]")
 QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,30})[”\"」』]")
-DEICTIC = re.compile(r"^(?:那|那么|那这|这|它|该|其)|它|这项|该项|这一项|这条|该条|那项|那条|其中|上面|刚才|这个任务|这个(?=[是怎有的要咋])|同类|同样|这方面|这块|那块|这部分|那部分")
 # An ask this short after politeness is removed ("捋", "说说", "讲讲") is a bare request verb.
 BARE_REQUEST_CHARS = 2
-# "这几份要点", "这些地方": the plans collected, not something said before.
-ALL_PLANS = re.compile(r"(?:这|那)(?:几|些|四|两|三)(?:份|个|家)?(?:地方|地区|区县|市县|教育局|教体局|局|文件|(?:教育)?(?:工作)?(?:要点|计划))")
 LAST_SECTION = re.compile(r"最后(?:一|那|这)?(?:个|一)?(?:大)?(?:部分|板块|块|方面)")
 LAST_ITEM = re.compile(r"最后(?:一|那|这)(?:条|项|点)")
 CLAUSE_SPLIT = re.compile(r"[，,。？?！!；;：:\n]|(?:另外|此外|还有就是|同时还)")
@@ -343,7 +340,8 @@ def read_query(question: str, plans: list[Plan], vocab: Vocabulary, model: Any, 
         ranked = tuple(model.rank(masked))
         asks.append(Ask(intent=ranked[0][0], text=text, ranked=ranked))
     return Query(text=question, core=core, scope=scope, asks=tuple(asks), topic=tuple(topic),
-                 unknown=tuple(unknown), optional=tuple(w for w in optional if w in topic), units=tuple(units), role=unit_role(core), quoted=quoted,
+                 unknown=tuple(unknown), optional=tuple(w for w in optional if w in topic), units=tuple(units),
+                 role=unit_role(core), quoted=quoted,
                  alternatives=read_alternatives(ask_text, vocab, drop),
                  unlisted_units=tuple(unlisted_units(core, vocab, units)),
                  chatter=chatter, last_section=last_section, last_item=last_item, elliptical=elliptical,
@@ -358,8 +356,8 @@ BOTH = re.compile(r"同时|都有|均有|既")
 
 def read_alternatives(ask: str, vocab: Vocabulary, drop: set[str]) -> tuple[tuple[str, ...], ...]:
     """The alternatives an ask offers for its topic, each as its topic words (known to the plans or
-    not); () when it offers none. Each alternative is the stretch of the ask between separators (its question words are not
-    topic words, so they fall away)."""
+    not); () when it offers none. Each alternative is the stretch of the ask between separators (its
+    question words are not topic words, so they fall away)."""
     if BOTH.search(ask) or not ALTERNATIVE_SEP.search(ask):
         return ()
     parts = [re.sub(r"[）)]", "", x) for x in ALTERNATIVE_SEP.split(ask)]
@@ -367,16 +365,6 @@ def read_alternatives(ask: str, vocab: Vocabulary, drop: set[str]) -> tuple[tupl
                   if vocab.known(w) or _is_noun(w)) for x in parts]
     alts = [a for a in dict.fromkeys(alts) if a]
     return tuple(alts) if len(alts) >= 2 else ()
-
-
-# "讲资助的那条": the item the clause describes, not one said before.
-DESCRIBED_ITEM = re.compile(r"的(?:那|这)(?:一)?(?:条|项|部分|块)")
-
-
-def points_back(text: str) -> bool:
-    """Whether a text refers to something said before ("这项", "它", "那"), not to the plans at hand
-    or to an item it describes."""
-    return bool(DEICTIC.search(DESCRIBED_ITEM.sub("", ALL_PLANS.sub("", text))))
 
 
 def asked_attributes(ask: str, words: list[str]) -> list[str]:
