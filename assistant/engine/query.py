@@ -48,7 +48,10 @@ SCAFFOLD = re.compile(
     r"(?:19|20)?\d{2}年")
 # A clause saying only who the asker is ("我是邵东一所完小的校长", "我在农村当校长"): its school type
 # is not the situation the ask points back to.
-IDENTITY = re.compile(r"(?:校长|老师|教师|园长|主任|书记|干部|家长|职工|科员|工作人员|负责人)(?:了|啦)?$")
+# The role must follow a copula or "当/任" ("我在农村当校长"): "我们学校还没有法治副校长" says what
+# the school lacks, which is what it asks about.
+IDENTITY = re.compile(r"^(?:(?:我|本人)[^，,有没缺]*?(?:是|当|任|系|做)|作为|身为)[^，,有没缺]*?"
+                      r"(?:校长|老师|教师|园长|主任|书记|干部|家长|职工|科员|工作人员|负责人)(?:了|啦)?$")
 # Who the asker is, not what they ask about, when their own situation supplies the topic.
 SELF_WORDS = {"学校", "校长", "老师", "教师", "我们", "一所", "一名", "一个", "今年", "园长", "局里"}
 # Nouns naming a kind of value rather than a thing ("锻炼时间", "补助标准", "普职比例"): a closed
@@ -183,7 +186,7 @@ def topic_words(text: str, vocab: Vocabulary, drop: set[str]) -> list[str]:
     """Content words of a text: jieba tokens without scaffolding, places, units or function words."""
     from ..text import QUESTION_NOISE
 
-    text = AMOUNT.sub(" ", SCAFFOLD.sub(" ", text))
+    text = _without_noise(AMOUNT.sub(" ", SCAFFOLD.sub(" ", text)))
     out: list[str] = []
     for tok in tokenize(text):
         if MODAL.match(tok) and len(tok) == 2:
@@ -211,6 +214,16 @@ def topic_words(text: str, vocab: Vocabulary, drop: set[str]) -> list[str]:
     out = _with_modifiers(text, out, vocab)
     # a word inside a longer topic word adds nothing ("学前" in "学前教育")
     return [w for w in out if not any(w != o and w in o for o in out)]
+
+
+def _without_noise(text: str) -> str:
+    """The text without the words of QUESTION_NOISE, found by jieba's precise segmentation: search mode
+    would otherwise keep the pieces of a noise word ("一大" of "那一大块") as if they were topic."""
+    import jieba
+
+    from ..text import QUESTION_NOISE
+
+    return "".join(" " if tok in QUESTION_NOISE else tok for tok in jieba.lcut(text))
 
 
 def _with_modifiers(text: str, words: list[str], vocab: Vocabulary) -> list[str]:
@@ -342,7 +355,7 @@ def read_query(question: str, plans: list[Plan], vocab: Vocabulary, model: Any, 
     return Query(text=question, core=core, scope=scope, asks=tuple(asks), topic=tuple(topic),
                  unknown=tuple(unknown), optional=tuple(w for w in optional if w in topic), units=tuple(units),
                  role=unit_role(core), quoted=quoted,
-                 alternatives=read_alternatives(ask_text, vocab, drop),
+                 alternatives=read_alternatives(ask_text, vocab, drop | set(attributes)),
                  unlisted_units=tuple(unlisted_units(core, vocab, units)),
                  chatter=chatter, last_section=last_section, last_item=last_item, elliptical=elliptical,
                  inherited=tuple(inherited), situation=situation, context=dict(context))
