@@ -261,3 +261,25 @@ def test_structure_words_operations_and_kinds_of_statement_are_not_topic(env):
     assert "大块" not in read(env, "甲市要点里安全隐患排查放在哪个大块里？").topic
     # a figure counted in people is stated by the plan, not a count of its items
     assert not REGISTRY["count"].matches(read(env, "甲市今年要补充多少个新老师？"), env)
+
+
+def test_a_clause_ending_in_a_role_is_a_self_description_only_after_a_copula(env):
+    # "我们学校还没有安全副校长" is the situation the ask points back to, not who the asker is
+    q = read(env, "我是甲市一所初中的校长，我们学校还没有安全副校长，市里要点有没有这个要求？")
+    assert "安全" in q.topic and q.situation == "我们学校还没有安全副校长"
+    q = read(env, "我在农村当校长，学校安全这项是哪个科室牵头？")
+    assert "校长" not in q.topic and q.situation == ""
+
+
+def test_a_part_named_before_is_what_this_part_points_back_to(env):
+    q = read(env, "我是一名校长，想组织老师们学学甲市要点里教师队伍那部分，这部分一共几项？")
+    assert q.topic == ("教师队伍",)  # not 组织 or 学习: what the asker plans to do with it
+    ans = REGISTRY["count"].answer(q, env)
+    assert ans.supported and "共1项" in ans.answer and "第3项" in ans.answer
+
+
+def test_pieces_of_a_structure_word_and_the_enumerated_noun_are_not_topic(env):
+    q = read(env, "甲市要点里专门讲教师队伍建设的那一大块，下面有几条？")
+    assert "一大" not in q.topic + q.unknown
+    q = read(env, "甲市要点中哪些项目涉及学前教育或普惠发展？")
+    assert q.alternatives and all("项目" not in alt for alt in q.alternatives)

@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 
 # "这项改革", "该项工作", "此类活动": a demonstrative, a measure word, and the head noun it names again.
-DEMONSTRATIVE_NP = re.compile(r"(?:这|该|此|那)(?:一)?(?:项|个|类|种|件)([\u4e00-\u9fff]{2})")
+# "这部分", "那块": a demonstrative and a part of the plan, named before as "教师队伍建设那部分".
+DEMONSTRATIVE_NP = re.compile(r"(?:这|该|此|那)(?:一)?(?:(?:项|个|类|种|件)([\u4e00-\u9fff]{2})|(部分|板块|方面|块))")
 # Where a noun phrase starts: after punctuation, a preposition, a modal or an auxiliary verb.
-PHRASE_BOUNDARY = re.compile(r"[，,。；;：:、\s]|按照|依照|依据|根据|按|把|对|将|在|要|想|需要|需|让|给|和|与|及|为|是|正在|准备|打算|开始|搞")
+PHRASE_BOUNDARY = re.compile(r"[，,。；;：:、\s]|(?<=[里中])|按照|依照|依据|根据|按|把|对|将|在|要|想|需要|需|让|给|和|与|及|为|是|正在|准备|打算|开始|搞")
+TRAILING_DEMONSTRATIVE = re.compile(r"的?(?:这|那|该|此)?(?:一)?(?:个|项|条)?$")
 # The longest antecedent read (characters before the head noun).
 MAX_MODIFIER_CHARS = 10
 # Words pointing back to the conversation ("它", "这项", "那…", "同类").
@@ -37,10 +39,11 @@ def antecedent(ask: str, scene: str) -> str | None:
     m = DEMONSTRATIVE_NP.search(ask)
     if not m:
         return None
-    head = m.group(1)
+    head = m.group(1) or m.group(2)
     at = scene.rfind(head)
     if at < 0:
         return None
-    before = scene[max(0, at - MAX_MODIFIER_CHARS):at]
+    # "教师队伍建设那部分": the demonstrative before the head in the scene is not part of the phrase
+    before = TRAILING_DEMONSTRATIVE.sub("", scene[max(0, at - MAX_MODIFIER_CHARS):at])
     modifier = PHRASE_BOUNDARY.split(before)[-1]
     return modifier + head if modifier else None

@@ -306,6 +306,7 @@ def read_query(question: str, plans: list[Plan], vocab: Vocabulary, model: Any, 
         # itself, or an ask pointing back ("这方面") with no conversation before, what the asker says
         # of their own situation is the topic
         own = "，".join(c.text for c in clauses if c.own and not IDENTITY.search(c.text))
+        own = antecedent(ask_text, own) or own  # "…教师队伍建设那部分，这部分一共几项"
         own_words = [w for w in map(lambda w: _in_plan_words(w, vocab), topic_words(own, vocab, drop | SELF_WORDS))
                      if vocab.known(w) and w not in topic]
         if own_words:
