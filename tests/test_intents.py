@@ -283,3 +283,14 @@ def test_pieces_of_a_structure_word_and_the_enumerated_noun_are_not_topic(env):
     assert "一大" not in q.topic + q.unknown
     q = read(env, "甲市要点中哪些项目涉及学前教育或普惠发展？")
     assert q.alternatives and all("项目" not in alt for alt in q.alternatives)
+
+
+def test_a_record_naming_a_synonym_that_shares_a_morpheme_covers_the_word(env):
+    text = "3. 加强教师队伍建设\n年内补充新教师300人。"
+    assert env.evidence.cover(("填补", "教师"), text) == 1.0  # 填补 ~ 补充, sharing 补
+    from assistant.engine.synonyms import same_sense_synonyms
+
+    # a synonym with no character in common may drift in sense (配备 → 部署): left out
+    assert "确保" in same_sense_synonyms("保证") and "部署" not in same_sense_synonyms("配备")
+    without = Evidence(env.vocab, DEFAULT_TUNING.with_(synonym_credit=0.0))
+    assert without.cover(("填补", "教师"), text) < 1.0

@@ -17,6 +17,7 @@ from ..models import Item, Plan
 from ..retrieval import Hit
 from ..scope import plan_aliases
 from ..text import coverage
+from .synonyms import same_sense_synonyms
 from .textindex import PerRecord, TextIndex
 from .tuning import Tuning
 
@@ -170,6 +171,9 @@ class Evidence:
         for w in words:
             if flat(w) in f or (not self.vocab.known(w) and coverage([w], f) == 1.0):
                 found += weight(w)
+            elif self.tuning.synonym_credit and any(flat(x) in f for x in same_sense_synonyms(w)):
+                # "保证" asked, "确保" written: a synonym sharing a morpheme names the same thing
+                found += self.tuning.synonym_credit * weight(w)
             elif partial and (parts := compound_parts(w)):
                 # "体育锻炼" asked, "体育活动" written: the shared part earns part of the word's weight
                 # a part as common as 教育 earns little: parts weigh by their own IDF

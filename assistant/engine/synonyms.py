@@ -52,6 +52,13 @@ def synonyms(word: str) -> list[str]:
     return list(seen)
 
 
+@lru_cache(maxsize=8192)
+def same_sense_synonyms(word: str) -> tuple[str, ...]:
+    """Synonyms sharing a character with the word (保证 → 确保, 老师 → 教师): a shared morpheme mostly
+    keeps the sense where a thesaurus group holds several (配备 → 部署 shares none and is left out)."""
+    return tuple(w for w in synonyms(word) if set(w) & set(word))
+
+
 def plan_synonym(word: str, df: Callable[[str], int], shares_character: bool = True) -> str | None:
     """The synonym the plans use most (by document frequency `df`), or None when they use none.
     With `shares_character`, only synonyms sharing a character with the word are taken (老师 → 教师,

@@ -10,6 +10,7 @@ from ...text import best_sentences, sentences
 from ..contract import Answer, Kind, marker
 from ..evidence import flat
 from ..query import Query
+from ..synonyms import same_sense_synonyms
 from ..render import answer_tokens, body, focus, label
 from .base import Env, cite
 
@@ -101,7 +102,9 @@ def mention_candidates(q: Query, env: Env, terms: list[str]) -> list[tuple[Plan,
         rest -= weight(w)
     if rest >= env.tuning.mention_coverage * total:
         return [] if not q.topic else vocab.records(range(len(vocab.entries)), scope)
-    return vocab.records(vocab.text_index.containing_any(flat(w) for w in required), scope)
+    # a record may name a required word by a synonym, which `cover` credits
+    named = (x for w in required for x in ((w, *same_sense_synonyms(w)) if env.tuning.synonym_credit else (w,)))
+    return vocab.records(vocab.text_index.containing_any(flat(x) for x in named), scope)
 
 
 def render_mentions(q: Query, env: Env, topic: str, found: list[tuple[Plan, Item, str]], kind: Kind) -> Answer:
