@@ -25,7 +25,9 @@ QUESTION_NOISE = set(
     # the kind of statement asked for ("有何规定", "作出了哪些部署"), like 要求 and 安排 above
     "规定 部署 表述 提法 "
     # the operation requested ("比较…与…", "对比一下"): how to answer, not what about
-    "比较 对比 比对 列举 列出 概述 梳理".split()
+    "比较 对比 比对 列举 列出 概述 梳理 "
+    # what a comparison asks for ("有啥区别", "有何异同"): the operation again, named by its result
+    "区别 差别 差异 异同 不同 不一样 一样 相同".split()
 )
 
 

@@ -32,9 +32,7 @@ WEAK_INTERROGATIVE = re.compile(r"几|说明|分别|介绍|要求")
 SELF = re.compile(r"^(?:我|我们|本人|咱们?|作为|身为)(?!局)")
 # Someone else's request the asker relays ("领导让我核一下", "有个校长问我"): the relaying is
 # circumstance; what follows it ("把资助那条找出来") is read like any other clause.
-# The asker may name who relays with a modifier ("体育老师问…"); "问" needs no object ("家长问…").
-RELAYED = re.compile(r"^[\u4e00-\u9fff]{0,4}?(?:领导|同事|上级|科长|局长|主任|校长|老师|家长|有人|有个[^，,。]{0,8}?)"
-                     r"(?:(?:让|叫|要|请|托)(?:我|我们)|问(?:我|我们)?)")
+RELAYED = re.compile(r"^(?:领导|同事|上级|科长|局长|主任|校长|老师|家长|有人|有个[^，,。]{0,8}?)(?:让|叫|要|请|托|问)(?:我|我们)")
 # How the answer should be given ("全部列出来", "请逐项列出", "如有，请注明出处"): belongs to the ask before.
 FORMAT_ONLY = re.compile(r"^(?:如有|若有|有的话)?(?:请)?(?:帮忙)?(?:全部|逐项|逐条|一一|分别|详细|简单|简要|大概)?"
                          r"(?:列出|列举|列一下|列个|说明|说说|概括|注明|标明|写出|对比|比较|比对)(?:来|出来|一下|出处|清单|来源)?$")
