@@ -294,3 +294,13 @@ def test_a_record_naming_a_synonym_that_shares_a_morpheme_covers_the_word(env):
     assert "确保" in same_sense_synonyms("保证") and "部署" not in same_sense_synonyms("配备")
     without = Evidence(env.vocab, DEFAULT_TUNING.with_(synonym_credit=0.0))
     assert without.cover(("填补", "教师"), text) < 1.0
+
+
+def test_two_values_asked_in_one_clause_are_two_asks(env):
+    from assistant.engine.query import coordinated_asks
+
+    assert coordinated_asks("甲市要点对安全隐患排查的频次及教师补充的人数有何要求") == [
+        "甲市要点对安全隐患排查的频次有何要求", "教师补充的人数有何要求"]
+    assert coordinated_asks("牵头单位和责任单位分别是谁") == ["牵头单位和责任单位分别是谁"]  # no value asked
+    q = read(env, "甲市要点对安全隐患排查的频次及教师补充的人数有何要求？")
+    assert len(q.asks) == 2

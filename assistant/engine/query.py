@@ -56,7 +56,7 @@ IDENTITY = re.compile(r"^(?:(?:我|本人)[^，,有没缺]*?(?:是|当|任|系|�
 SELF_WORDS = {"学校", "校长", "老师", "教师", "我们", "一所", "一名", "一个", "今年", "园长", "局里"}
 # Nouns naming a kind of value rather than a thing ("锻炼时间", "补助标准", "普职比例"): a closed
 # grammatical class; the value itself is what the answer states, the evidence need not repeat the noun.
-VALUE_NOUNS = frozenset("时间 时长 时限 期限 日期 节点 比例 占比 数量 数额 人数 金额 规模 面积 频次 频率 标准 指标 数字 数据".split())
+VALUE_NOUNS = frozenset("时间 时长 时限 期限 日期 节点 比例 占比 数量 数额 人数 金额 规模 面积 频次 频率 周期 标准 指标 数字 数据".split())
 # A request's opening ("请比较", "麻烦对比一下", "帮我梳理"): the verb after it is the operation asked.
 REQUEST = re.compile(r"^(?:请你?|烦请|麻烦你?|帮我|帮忙|能否|可否|能不能|可不可以)")
 # A clause without a subject that goes on about the asker ("想…", "打算…", "正在…").
@@ -155,6 +155,8 @@ def split_clauses(question: str) -> list[Clause]:
             out.append(Clause(text, "ask"))
         else:
             out.append(Clause(text, "context"))
+    # "政治学习的频次及研判报送的周期有何要求": two values asked in one clause are two asks
+    out = [Clause(t, c.role, c.own) for c in out for t in (coordinated_asks(c.text) if c.role == "ask" else [c.text])]
     # "资助那条，帮我捋一下": a bare request verb asks about the clause before it
     for n in range(len(out) - 1, 0, -1):
         if out[n].role == "ask" and len(out[n].text) <= BARE_REQUEST_CHARS and out[n - 1].role == "context":
@@ -164,6 +166,30 @@ def split_clauses(question: str) -> list[Clause]:
         last = out[-1]
         out[-1] = Clause(last.text, "ask")
     return out
+
+
+# A value asked for: a noun naming one ("频次", "比例") or a question word for one ("多少", "几所", "何时").
+VALUE_ASKED = re.compile("|".join(sorted(VALUE_NOUNS, key=len, reverse=True)) + r"|多少|几[个项所条次年月天人]|什么时候|何时|哪一?年")
+COORDINATOR = re.compile(r"以及|及|和|与|还有|并且")
+# The question a clause ends with ("有何要求", "分别是多少"): given to a first half that lacks one.
+TAIL_QUESTION = re.compile(r"(?:都|分别|各|又|还)?(?:有何|有什么|有哪些|是什么|是多少|是怎样|是如何|如何|怎么)[^，,]*$")
+# Shortest half read as an ask of its own (characters).
+MIN_ASK_CHARS = 4
+
+
+def coordinated_asks(text: str) -> list[str]:
+    """An ask clause asking two values joined by 及/和 ("A的频次及B的周期有何要求", "新增多少学位和多少
+    所学校") as two asks, the first given the question the clause ends with; any other clause as is."""
+    for m in COORDINATOR.finditer(text):
+        left, right = text[:m.start()], text[m.end():]
+        if len(left) < MIN_ASK_CHARS or len(right) < MIN_ASK_CHARS:
+            continue
+        if VALUE_ASKED.search(left) and VALUE_ASKED.search(right):
+            tail = TAIL_QUESTION.search(right)
+            if not INTERROGATIVE.search(left) and tail:
+                left += tail.group(0)
+            return [left, right]
+    return [text]
 
 
 def mask(text: str, vocab: Vocabulary) -> str:
