@@ -304,3 +304,36 @@ def test_two_values_asked_in_one_clause_are_two_asks(env):
     assert coordinated_asks("牵头单位和责任单位分别是谁") == ["牵头单位和责任单位分别是谁"]  # no value asked
     q = read(env, "甲市要点对安全隐患排查的频次及教师补充的人数有何要求？")
     assert len(q.asks) == 2
+
+
+def test_which_plans_mention_shows_a_plan_wording_the_topic_in_part_as_the_closest():
+    def plan(pid, place, text):
+        item = Item(pid, "1", "落实五育并举", ["一、立德树人"], f"1. 落实五育并举\n{text}", seq=0)
+        # 实践 is common in the plans, 研学 rare: a record with 研学 alone covers most of 研学实践
+        other = Item(pid, "2", "加强学校安全管理", ["二、平安校园"], "2. 加强学校安全管理\n每月开展一次安全实践演练。", seq=1)
+        return Plan(id=pid, title=f"{place}教育局2021年工作要点", issuer=f"{place}教育局", year=2021,
+                    source=f"{pid}.txt", place=place, items=[item, other])
+
+    env = _env([plan("alpha-2021", "甲市", "推进中小学研学实践教育。"), plan("beta-2021", "乙县", "出台研学旅行工作规程。"),
+                plan("gamma-2021", "丙区", "开齐开足体育课程。")])
+    q = read(env, "研学实践这块，哪几个计划都提了？")
+    ans = REGISTRY["mentions"].answer(q, env)
+    assert ans.supported and {c.id for c in ans.citations} == {"alpha-2021:1", "beta-2021:1"}
+    assert "1份计划提到" in ans.answer and "乙县教育局2021年工作要点没有原文写到" in ans.answer
+    assert "丙区教育局2021年工作要点未提及" in ans.answer
+
+
+def test_a_word_inside_another_is_not_a_closest_wording():
+    # "讲学" inside "宣讲学习" is not the word 讲学: no closest record is offered for that plan
+    from assistant.engine.intents.mention import nearest_in_plans
+
+    def plan(pid, place, text):
+        item = Item(pid, "1", "加强思想建设", ["一、党建"], f"1. 加强思想建设\n{text}", seq=0)
+        return Plan(id=pid, title=f"{place}教育局2021年工作要点", issuer=f"{place}教育局", year=2021,
+                    source=f"{pid}.txt", place=place, items=[item])
+
+    env = _env([plan("alpha-2021", "甲市", "实施银龄讲学计划。"), plan("beta-2021", "乙县", "组织宣讲学习活动。"),
+                plan("gamma-2021", "丙区", "开展银龄计划活动。")])
+    q = read(env, "银龄讲学计划，哪几个地方的要点里有提？")
+    near = nearest_in_plans(q, env, [p for p in env.plans if p.id != "alpha-2021"])
+    assert set(near) == {"gamma-2021"}

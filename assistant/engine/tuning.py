@@ -35,6 +35,10 @@ class Tuning:
     synonym_credit: float = 1.0
     #: A mention counts for "which plans mention X" when the record covers this share of X's words.
     mention_coverage: float = 0.7
+    #: In "which plans mention X", a plan naming none of X outright is shown with its record covering
+    #: this share of X's words, named as words in its best sentence, as the closest it comes
+    #: (calibrated: 0.35–0.6 tried, 0.45 the highest with the best tuning-half pass).
+    near_mention_coverage: float = 0.45
 
     # ---- intent ------------------------------------------------------------------------------
     #: Below this probability the intent model's first choice is checked against its second by the

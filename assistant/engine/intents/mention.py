@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from ...keyword import tokenize
 from ...models import Item, Plan
 from ...text import best_sentences, sentences
 from ..contract import Answer, Kind, marker
@@ -71,6 +72,32 @@ def _mentions(q: Query, env: Env) -> tuple[str, list[tuple[Plan, Item, str]]]:
     return topic, found
 
 
+def nearest_in_plans(q: Query, env: Env, plans: list[Plan]) -> dict[str, tuple[Item, str]]:
+    """For plans naming none of the topic outright, the record naming most of it (研学旅行 for 研学实践,
+    银龄计划 for 银龄讲学计划) with its best sentence, when it covers at least
+    `Tuning.near_mention_coverage` of the topic's weight. Only for a few plans (at most
+    `Tuning.max_compared_plans`): a closest wording is worth reading beside a handful of plans, and
+    the candidates are the records holding the topic's rarest words, never a pass over every record."""
+    if q.quoted or not q.topic or not plans or len(plans) > env.tuning.max_compared_plans:
+        return {}
+    ids, vocab, threshold = {p.id for p in plans}, env.vocab, env.tuning.near_mention_coverage
+    total = sum(map(env.weight, q.topic)) + env.tuning.unknown_word_weight * sum(map(env.weight, q.unknown))
+    best: dict[str, tuple[float, Item, str]] = {}
+    for p, i in mention_candidates(q, env, [], coverage=threshold):
+        if p.id not in ids or env.evidence.cover(q.topic, vocab.flat_text(i.id), q.unknown, flattened=True) < threshold:
+            continue
+        sents = best_sentences(body(i), list(q.topic), limit=1, weight=env.weight)
+        if not sents:
+            continue
+        # the sentence must name the words as words: "讲学" inside "宣讲学习" names nothing
+        words = set(tokenize(sents[0]))
+        c = sum(env.weight(w) for w in q.topic if w in words or words & set(same_sense_synonyms(w))) / total
+        if c >= threshold and c > best.get(p.id, (0.0,))[0]:
+            best[p.id] = (c, i, sents[0])
+    return {pid: (i, focus(s, list(q.topic), env.weight, env.tuning.mention_quote_chars[0]))
+            for pid, (_, i, s) in best.items()}
+
+
 def most_listed(env: Env) -> int:
     """More mentions than this cannot fit the answer's token budget even without quotes: each line
     costs at least its item label and citation marker (`MENTION_TOKENS_AT_LEAST`)."""
@@ -82,25 +109,25 @@ def most_listed(env: Env) -> int:
 MENTION_TOKENS_AT_LEAST = 10
 
 
-def mention_candidates(q: Query, env: Env, terms: list[str]) -> list[tuple[Plan, Item]]:
+def mention_candidates(q: Query, env: Env, terms: list[str], coverage: float | None = None) -> list[tuple[Plan, Item]]:
     """The records in scope that can name the topic, found through the text index: those holding a
     quoted term, or at least one of the rarest topic words whose weight a mention cannot do without
-    (a record lacking all of them covers less than `mention_coverage` of the topic)."""
+    (a record lacking all of them covers less than `coverage`, by default `mention_coverage`)."""
     vocab, scope = env.vocab, {p.id for p in env.scoped(q)}
     if terms:
         return vocab.records(vocab.text_index.containing_any(flat(t) for t in terms), scope)
-    weight = vocab.weight
+    weight, share = vocab.weight, env.tuning.mention_coverage if coverage is None else coverage
     total = sum(weight(w) for w in q.topic) + env.tuning.unknown_word_weight * sum(weight(w) for w in q.unknown)
     # words the plans lack may still be found in halves: they cannot prune, so they stay in `rest`
     known = sorted((w for w in q.topic if vocab.known(w)), key=vocab.df)
     rest = sum(weight(w) for w in q.topic)
     required: list[str] = []
     for w in known:
-        if rest < env.tuning.mention_coverage * total:
+        if rest < share * total:
             break
         required.append(w)
         rest -= weight(w)
-    if rest >= env.tuning.mention_coverage * total:
+    if rest >= share * total:
         return [] if not q.topic else vocab.records(range(len(vocab.entries)), scope)
     # a record may name a required word by a synonym, which `cover` credits
     named = (x for w in required for x in ((w, *same_sense_synonyms(w)) if env.tuning.synonym_credit else (w,)))
@@ -129,12 +156,20 @@ def render_mentions(q: Query, env: Env, topic: str, found: list[tuple[Plan, Item
             text = head + "\n" + "\n".join(lines)
             if len(shown) < len(found):
                 text += f"\n（共{len(found)}处，篇幅所限只列出前{len(shown)}处；请指明计划或换个更具体的说法。）"
-            missing = [p.title for p in plans if p.id not in hit_plans]
+            missing = [p for p in plans if p.id not in hit_plans]
+            near: list[tuple[Plan, Item, str]] = []
             if kind == Kind.CROSS_PLAN and missing and len(plans) > 1 and len(shown) == len(found):
-                text += f"\n{'、'.join(missing)}未提及。"
+                # a plan wording the topic in part ("研学旅行" for 研学实践) is shown as such, not as silent
+                nearest = nearest_in_plans(q, env, missing)
+                near = [(p, *nearest[p.id]) for p in missing if p.id in nearest]
+                for p, i, s in near:
+                    text += f"\n{p.title}没有原文写到{topic}，最接近的是{label(i)}：{s}{marker(p, i)}"
+                silent = [p.title for p in missing if all(p.id != n[0].id for n in near)]
+                if silent:
+                    text += f"\n{'、'.join(silent)}未提及。"
             if answer_tokens(text) <= env.tuning.answer_token_budget:
                 return Answer(question=q.text, answer=text, supported=True, kind=kind.value,
-                              citations=[cite(p, i, s) for p, i, s in shown])
+                              citations=[cite(p, i, s) for p, i, s in shown + near])
             if with_quotes:
                 break
             shown = shown[: max(1, len(shown) * 3 // 4)] if len(shown) > 1 else []
