@@ -337,3 +337,20 @@ def test_a_word_inside_another_is_not_a_closest_wording():
     q = read(env, "银龄讲学计划，哪几个地方的要点里有提？")
     near = nearest_in_plans(q, env, [p for p in env.plans if p.id != "alpha-2021"])
     assert set(near) == {"gamma-2021"}
+
+
+def test_retrieval_is_given_the_plan_terms_the_tokenizer_cut_apart():
+    # jieba cuts "对控辍保学" into 对控 / 辍保学; the reader completes the plans' term 控辍保学 and
+    # retrieval is asked for it too
+    item = Item("alpha-2021", "1", "巩固义务教育", ["一、义务教育"], "1. 巩固义务教育\n完善控辍保学机制。", seq=0)
+    other = Item("alpha-2021", "2", "加强学校安全管理", ["二、平安校园"], "2. 加强学校安全管理\n开展安全教育。", seq=1)
+    plan = Plan(id="alpha-2021", title="甲市教育局2021年工作要点", issuer="甲市教育局", year=2021,
+                source="alpha-2021.txt", place="甲市", items=[item, other])
+    env = _env([plan])
+    asked: list[str] = []
+    search = env.search
+    env.search = lambda text, scope: asked.append(text) or search(text, scope)
+    q = read(env, "甲市对控辍保学有什么要求？")
+    assert "控辍保学" in q.topic and "四个" not in read(env, "四个地方对控辍保学的要求").topic
+    env.hits(q)
+    assert asked and asked[0].endswith(" 控辍保学")

@@ -65,6 +65,8 @@ SELF_CONTINUED = re.compile(r"^(?:也|还|都|正|正在|目前|现在|一直)?(
 AMOUNT = re.compile(r"\d+(?:\.\d+)?\s*(?:到|至|-|—|~|～)?\s*\d*\s*(?:周岁|岁|个月|年级|人|名|所|个|%|％)")
 # Prepositions and particles jieba may glue to an unlisted word ("对托育"): never part of a topic word.
 FUNCTION_CHARS = "对在的和与及把给从向跟被于为了吗呢啊"
+# A numeral with the measure word of what is counted ("四个地方", "两所"): how many, not what about.
+COUNTED_NUMERAL = re.compile(r"[一二两三四五六七八九十百千万几]+(?:个|项|条|所|份|家|类|种|点|次|名|位|地)")
 # Modal verbs that jieba glues to a one-character verb ("要建多少个学位").
 MODAL = re.compile(r"^[要需须应将得该可能会想]")
 QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,30})[”\"」』]")
@@ -219,7 +221,7 @@ def topic_words(text: str, vocab: Vocabulary, drop: set[str]) -> list[str]:
             continue  # "要建", "需交": a modal and a one-character verb say nothing the plans index
         if tok in STOPWORDS or tok in QUESTION_NOISE or tok in drop or len(tok) < 2:
             continue
-        if re.fullmatch(r"\d+(?:\.\d+)?%?", tok) or re.match(r"^(?:几|多少|第几|哪)", tok) \
+        if re.fullmatch(r"\d+(?:\.\d+)?%?", tok) or re.match(r"^(?:几|多少|第几|哪)", tok) or COUNTED_NUMERAL.fullmatch(tok) \
                 or re.fullmatch(r"第[一二三四五六七八九十百千万零〇两]+[项条点个]?", tok):  # numerals (第一千零一条)
             continue
         if not vocab.real_word(tok):
@@ -238,6 +240,7 @@ def topic_words(text: str, vocab: Vocabulary, drop: set[str]) -> list[str]:
         if tok not in out:
             out.append(tok)
     out = _with_modifiers(text, out, vocab)
+    out = list(dict.fromkeys(_extend_to_plan_term(text, w, vocab) for w in out))
     # a word inside a longer topic word adds nothing ("学前" in "学前教育")
     return [w for w in out if not any(w != o and w in o for o in out)]
 
@@ -250,6 +253,31 @@ def _without_noise(text: str) -> str:
     from ..text import QUESTION_NOISE
 
     return "".join(" " if tok in QUESTION_NOISE else tok for tok in jieba.lcut(text))
+
+
+def _extend_to_plan_term(text: str, word: str, vocab: Vocabulary) -> str:
+    """A fragment of a plan term grown over the characters jieba could not place beside it, while the
+    plans still use the longer string: "对控|辍保学" gives 控辍保学, "对明|厨亮|灶" gives 明厨亮灶. Characters of real
+    words (要求, 工程) and function characters (对, 的) are never taken: the plans' own term is only
+    completed, not widened."""
+    import jieba
+
+    at = text.find(word)
+    if at < 0 or not vocab.known(word) or word_freq(word):
+        return word  # a dictionary word is whole: only fragments jieba cut out of a plan term grow
+    loose = [False] * len(text)
+    pos = 0
+    for tok in jieba.lcut(text):
+        if not (len(tok) >= 2 and vocab.real_word(tok)):
+            for k in range(pos, pos + len(tok)):
+                loose[k] = re.fullmatch(r"[\u4e00-\u9fff]", text[k]) is not None and text[k] not in FUNCTION_CHARS
+        pos += len(tok)
+    a, b = at, at + len(word)
+    while a > 0 and loose[a - 1] and vocab.known(text[a - 1:b]):
+        a -= 1
+    while b < len(text) and loose[b] and vocab.known(text[a:b + 1]):
+        b += 1
+    return text[a:b]
 
 
 def _with_modifiers(text: str, words: list[str], vocab: Vocabulary) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ...keyword import tokenize
 from ...models import Item, Plan
 from ...retrieval import Hit
 from ..contract import Answer, Citation, Kind
@@ -25,10 +26,17 @@ class Env:
     _hits: dict[tuple[Any, ...], list[Hit]] = field(default_factory=dict)
 
     def hits(self, q: Query) -> list[Hit]:
-        """Retrieval for the query's search text within its scope (cached per text)."""
-        key = (q.search_text, tuple(q.scope.plan_ids or ()) if q.scope.plan_ids is not None else None, q.scope.item_number)
+        """Retrieval for the query's search text within its scope (cached per text). Topic words the
+        text's own tokens miss are added to it: "对控辍保学" is cut by the tokenizer into 对控 and
+        辍保学, which no record's tokens match, while the reader found the plans' term 控辍保学."""
+        text = q.search_text
+        tokens = set(tokenize(text))
+        missed = [w for w in q.topic if w not in tokens]
+        if missed:
+            text += " " + " ".join(missed)
+        key = (text, tuple(q.scope.plan_ids or ()) if q.scope.plan_ids is not None else None, q.scope.item_number)
         if key not in self._hits:
-            self._hits[key] = [] if q.scope.plan_ids == [] else self.search(q.search_text, q.scope)
+            self._hits[key] = [] if q.scope.plan_ids == [] else self.search(text, q.scope)
         return self._hits[key]
 
     def scoped(self, q: Query) -> list[Plan]:
