@@ -354,3 +354,23 @@ def test_retrieval_is_given_the_plan_terms_the_tokenizer_cut_apart():
     assert "控辍保学" in q.topic and "四个" not in read(env, "四个地方对控辍保学的要求").topic
     env.hits(q)
     assert asked and asked[0].endswith(" 控辍保学")
+
+
+def test_a_follow_up_on_a_follow_up_keeps_the_conversation_topic(env):
+    # "学校安全谁牵头？" → "责任科室有哪些？" → "乙县呢？": the topic is still 学校安全
+    context = {"question": "责任科室有哪些？", "topic": ["安全"], "plan_id": "alpha-2021"}
+    q = read(env, "乙县呢？", context=context)
+    assert q.topic == ("安全",) and q.scope.plan_ids == ["beta-2021"] and "question" in q.inherited
+
+
+def test_a_figure_stated_with_another_verb_answers_how_many():
+    # "新增多少学位" asked, "完成300个学位建设任务" written: the noun and the figure are found, not the verb
+    texts = ["完成300个学位建设任务。", "新增一批示范学校。", "优化学位布局。"]
+    items = [Item("alpha-2021", str(n), f"第{n}项工作", ["一、资源供给"], f"{n}. 第{n}项工作\n{t}", seq=n - 1)
+             for n, t in enumerate(texts, 1)]
+    env = _env([Plan(id="alpha-2021", title="甲市教育局2021年工作要点", issuer="甲市教育局", year=2021,
+                     source="alpha-2021.txt", place="甲市", items=items)])
+    q = read(env, "甲市要新增多少学位？")
+    assert q.topic == ("新增", "学位")
+    ans = REGISTRY["fact"].answer(q, env)
+    assert ans.supported and "300个学位" in ans.answer and [c.id for c in ans.citations] == ["alpha-2021:1"]

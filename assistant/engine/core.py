@@ -129,6 +129,7 @@ class Engine:
         if "item_id" not in ctx:
             ctx["item_id"] = ans.citations[0].id if len(ans.citations) == 1 else None
         ctx.setdefault("unit", q.unit)
-        ctx["topic"] = list(q.topic)
+        # "责任科室有哪些？" after a question about 学生资助 is still about it: the topic carries on
+        ctx["topic"] = list(q.topic) or (list(q.context.get("topic") or []) if q.elliptical else [])
         ctx["inherited"] = list(q.inherited)
         return ctx

@@ -383,7 +383,8 @@ def read_query(question: str, plans: list[Plan], vocab: Vocabulary, model: Any, 
         prev = context["question"]
         prev_clauses = [c for c in split_clauses(prev) if c.role != "chatter"]
         groups = _ask_groups(prev_clauses, vocab, drop) or groups
-        topic = [w for w in topic_words(prev, vocab, drop) if vocab.known(w)]
+        # the previous ask may itself have leant on the topic before it ("责任科室有哪些？")
+        topic = [w for w in topic_words(prev, vocab, drop) if vocab.known(w)] or list(context.get("topic") or [])
         core = "，".join(c.text for c in prev_clauses)
         inherited.append("question")
     if elliptical:
@@ -450,7 +451,7 @@ def asked_attributes(ask: str, words: list[str]) -> list[str]:
             elif re.search(r"(?:哪些|哪几(?:个|项|条)?|哪个|什么)" + e + r"(?:里|中)?(?:都|还)?(?:涉及|提到|提及|包含|包括|写到|讲到|说到|有)", clause):
                 # "哪些项目涉及民办教育": what is enumerated (items), not what they speak of
                 out.append(w)
-            elif re.search("的" + e + r"(?:吗|呢)?$", clause) and _is_verb(w):
+            elif re.search("的" + e + r"(?:吗|呢)?$", clause) and is_plain_verb(w):
                 # "是否涉及法治副校长的配备": the action done to the subject, which a plan may word
                 # otherwise ("配齐配强"); the subject is what must be mentioned
                 out.append(w)
@@ -473,7 +474,7 @@ def _strip_refs(text: str) -> str:
     return re.sub(r"第\s*[\d一二三四五六七八九十百两]+\s*(?:项|条|点)", "", text)
 
 
-def _is_verb(word: str) -> bool:
+def is_plain_verb(word: str) -> bool:
     """A plain verb (配备, 推进), not a verbal noun (建设, 培训) that can name a subject itself."""
     import jieba.posseg as pseg
 

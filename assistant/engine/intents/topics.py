@@ -9,8 +9,8 @@ from ...models import Item, Plan
 from ...retrieval import Hit
 from ...text import TIME_RE, best_sentences, sentences
 from ..contract import Answer, Citation, Kind, marker
-from ..evidence import flat
-from ..query import Query
+from ..evidence import flat, record_text
+from ..query import Query, is_plain_verb
 from ..render import body, focus, gist, has_figure, join_quotes, label
 from .base import REGISTRY, Env, Intent, cite, not_found, refuse, register
 from .mention import mentions, render_mentions
@@ -107,6 +107,16 @@ class Fact(Intent):
             candidates.append(ctx)
         relevant = env.relevant(q)
         candidates += [(h.plan, h.item) for h in relevant[:5] if (h.plan, h.item) not in candidates]
+        nouns = tuple(w for w in q.topic if not is_plain_verb(w))
+        if measure and nouns and len(nouns) < len(q.topic) and not env.numbered(q) and not any(
+                states_value(x, measure) for _, i in candidates for x in fact_quotes(q, env, i, True, False, measure)):
+            # "要新增多少学位": the plan may state the figure with another verb (完成33730个学位建设);
+            # every noun of the ask is found, and the figure with its measure (checked below)
+            reduced = replace(q, topic=nouns)
+            more = [(h.plan, h.item) for h in env.relevant(reduced)[:5] if (h.plan, h.item) not in candidates
+                    and env.evidence.cover(nouns, record_text(h.item), q.unknown) >= 1.0]
+            if more:
+                q, candidates = reduced, candidates + more
         if not candidates:
             return not_found(q, env)
         best, best_quotes, best_score = None, [], -1.0
