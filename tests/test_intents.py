@@ -374,3 +374,9 @@ def test_a_figure_stated_with_another_verb_answers_how_many():
     assert q.topic == ("新增", "学位")
     ans = REGISTRY["fact"].answer(q, env)
     assert ans.supported and "300个学位" in ans.answer and [c.id for c in ans.citations] == ["alpha-2021:1"]
+
+
+def test_who_leads_asked_after_which_item_is_a_second_ask_about_that_item(env):
+    q = read(env, "甲市讲学前教育的是哪一项，牵头的是谁？")
+    assert len(q.asks) == 2
+    assert len(read(env, "甲市学前教育由哪个科室牵头，配合的有哪些？").asks) == 1  # one ask of units

@@ -301,6 +301,11 @@ def read_scope(question: str, plans: list[Plan], plan_filter: str | None) -> Sco
     return resolve_scope(question, plans, default_plan=plan_filter)
 
 
+# What a clause asks of the thing named before it ("…是哪一条，牵头的是谁"): who leads or takes part,
+# or when; a second ask about the first one's item, unless the first already asked it.
+ANOTHER_ATTRIBUTE = re.compile(r"牵头|负责|责任(?:单位|科室)|配合|参与|什么时候|何时|哪年|期限|截止")
+
+
 def _ask_groups(clauses: list[Clause], vocab: Vocabulary, drop: set[str]) -> list[tuple[str, list[str]]]:
     """Ask clauses grouped into separate asks: a clause with topic words or units of its own starts
     a new ask; one without ("分别是哪几项") belongs to the ask before it."""
@@ -311,7 +316,8 @@ def _ask_groups(clauses: list[Clause], vocab: Vocabulary, drop: set[str]) -> lis
         words = topic_words(c.text, vocab, drop)
         if groups and FORMAT_ONLY.search(c.text):
             words = []  # "全部列出来": how to answer the ask before, not an ask of its own
-        own = bool(words) or bool(find_units(c.text, vocab)) or bool(re.search(r"第\s*[\d一二三四五六七八九十百两]+\s*(?:项|条|部分)", c.text))
+        own = bool(words) or bool(find_units(c.text, vocab)) or bool(re.search(r"第\s*[\d一二三四五六七八九十百两]+\s*(?:项|条|部分)", c.text)) \
+            or bool(groups and ANOTHER_ATTRIBUTE.search(c.text) and not ANOTHER_ATTRIBUTE.search(groups[-1][0]))
         if groups and not own:
             text, w = groups[-1]
             groups[-1] = (text + "，" + c.text, w)
