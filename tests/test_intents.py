@@ -380,3 +380,10 @@ def test_who_leads_asked_after_which_item_is_a_second_ask_about_that_item(env):
     q = read(env, "甲市讲学前教育的是哪一项，牵头的是谁？")
     assert len(q.asks) == 2
     assert len(read(env, "甲市学前教育由哪个科室牵头，配合的有哪些？").asks) == 1  # one ask of units
+
+
+def test_a_latin_word_the_plans_lack_is_asked_about(env):
+    q = read(env, "甲市要点有没有提到AI教育？")
+    assert "AI" in q.unknown
+    ans = REGISTRY["exists"].answer(q, env)
+    assert not ans.supported and "AI" in ans.answer

@@ -234,7 +234,10 @@ def topic_words(text: str, vocab: Vocabulary, drop: set[str]) -> list[str]:
             rest = [r.strip(FUNCTION_CHARS) for r in re.split("|".join(map(re.escape, kept)) or "$^", tok)]
             # a dictionary word jieba will not split ("今天天气") stays out; a word new to it ("托育") is asked about
             rest = [r for r in rest if len(r) >= 2 and (r != tok or not word_freq(tok))]
-            if all(re.fullmatch(r"[\u4e00-\u9fff]+", r) for r in rest):
+            # a Latin word ("AI", "STEAM") is a name of its own, as a new Chinese word is
+            if all(re.fullmatch(r"[\u4e00-\u9fff]+|[a-z][a-z0-9]+", r) for r in rest):
+                # the tokenizer lowercases: a Latin word is named as the asker wrote it
+                rest = [m.group(0) if r.isascii() and (m := re.search(re.escape(r), text, re.I)) else r for r in rest]
                 out.extend(r for r in rest if r not in out)
             continue
         if tok not in out:
