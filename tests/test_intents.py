@@ -290,8 +290,9 @@ def test_a_record_naming_a_synonym_that_shares_a_morpheme_covers_the_word(env):
     assert env.evidence.cover(("填补", "教师"), text) == 1.0  # 填补 ~ 补充, sharing 补
     from assistant.engine.synonyms import same_sense_synonyms
 
-    # a synonym with no character in common may drift in sense (配备 → 部署): left out
-    assert "确保" in same_sense_synonyms("保证") and "部署" not in same_sense_synonyms("配备")
+    # a word of several senses gets none (编制 would be credited by 机制); one sharing no character is left out
+    assert "教师" in same_sense_synonyms("老师") and same_sense_synonyms("编制") == ()
+    assert "补助" in same_sense_synonyms("资助") and "捐助" in same_sense_synonyms("资助")
     without = Evidence(env.vocab, DEFAULT_TUNING.with_(synonym_credit=0.0))
     assert without.cover(("填补", "教师"), text) < 1.0
 

@@ -172,7 +172,7 @@ class Evidence:
             if flat(w) in f or (not self.vocab.known(w) and coverage([w], f) == 1.0):
                 found += weight(w)
             elif self.tuning.synonym_credit and any(flat(x) in f for x in same_sense_synonyms(w)):
-                # "保证" asked, "确保" written: a synonym sharing a morpheme names the same thing
+                # "资助" asked, "补助" written: a synonym of one sense sharing a morpheme names the same thing
                 found += self.tuning.synonym_credit * weight(w)
             elif partial and (parts := compound_parts(w)):
                 # "体育锻炼" asked, "体育活动" written: the shared part earns part of the word's weight

@@ -54,8 +54,11 @@ def synonyms(word: str) -> list[str]:
 
 @lru_cache(maxsize=8192)
 def same_sense_synonyms(word: str) -> tuple[str, ...]:
-    """Synonyms sharing a character with the word (保证 → 确保, 老师 → 教师): a shared morpheme mostly
-    keeps the sense where a thesaurus group holds several (配备 → 部署 shares none and is left out)."""
+    """Synonyms of a word with one sense in the thesaurus that share a character with it (老师 → 教师,
+    资助 → 补助). A word of several senses has none: 编制 (staffing) would be credited by 机制, and
+    活动 by 运动; a synonym sharing no character may drift too (孩子 → 子女)."""
+    if len(_groups().get(word, ())) > 1:
+        return ()
     return tuple(w for w in synonyms(word) if set(w) & set(word))
 
 

@@ -30,8 +30,8 @@ class Tuning:
     #: A compound topic word ("体育锻炼") the record lacks whose dictionary parts it holds ("体育")
     #: earns this share of its weight times the IDF-weighted share of parts found (calibrated).
     compound_part_credit: float = 0.5
-    #: A topic word the record lacks while it holds a synonym of it sharing a character ("保证" asked,
-    #: "确保" written) earns this share of the word's weight (calibrated: 0.5 and 1.0 tried).
+    #: A topic word the record lacks while it holds a synonym of it (one sense, sharing a character:
+    #: "老师" asked, "教师" written) earns this share of the word's weight (calibrated: 0.5 and 1.0 tried).
     synonym_credit: float = 1.0
     #: A mention counts for "which plans mention X" when the record covers this share of X's words.
     mention_coverage: float = 0.7
