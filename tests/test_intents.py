@@ -388,3 +388,13 @@ def test_a_latin_word_the_plans_lack_is_asked_about(env):
     assert "AI" in q.unknown
     ans = REGISTRY["exists"].answer(q, env)
     assert not ans.supported and "AI" in ans.answer
+
+
+def test_the_plans_overall_goal_is_read_from_its_preamble():
+    preamble = Item("alpha-2021", None, "总体要求", [], "今年工作聚焦“保安全、提质量”的总目标，推动教育高质量发展。",
+                    seq=0, kind="preamble")
+    item = Item("alpha-2021", "1", "加强学校安全管理", ["一、平安校园"], "1. 加强学校安全管理\n开展安全教育。", seq=1)
+    env = _env([Plan(id="alpha-2021", title="甲市教育局2021年工作要点", issuer="甲市教育局", year=2021,
+                     source="alpha-2021.txt", place="甲市", items=[preamble, item])])
+    ans = REGISTRY["summary"].answer(read(env, "甲市今年教育工作的总目标是啥？"), env)
+    assert ans.supported and "保安全、提质量" in ans.answer and [c.id for c in ans.citations] == [preamble.id]

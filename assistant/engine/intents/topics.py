@@ -201,6 +201,8 @@ class Summary(Intent):
 
     def answer(self, q: Query, env: Env) -> Answer:
         t = env.tuning
+        if (concept := PLAN_LEVEL.search(q.asks[0].text if q.asks else q.core)) and (ans := overview(q, env, concept.group(0))):
+            return ans
         chosen = summary_items(q, env)
         if not chosen:
             return not_found(q, env)
@@ -218,6 +220,34 @@ class Summary(Intent):
                    "item_id": chosen[0][1].id if len(chosen) == 1 else None}
         return Answer(question=q.text, answer=f"{names}中相关的有{len(chosen)}项：\n" + "\n".join(lines),
                       supported=True, kind=Kind.SUMMARY.value, citations=cites, context=ctx_out)
+
+
+# What a plan states of itself as a whole ("总目标", "总体要求", "指导思想"): said in its preamble.
+PLAN_LEVEL = re.compile(r"总(?:体)?目标|总(?:体)?要求|指导思想|总(?:体)?思路|工作主线|总基调")
+
+
+def overview(q: Query, env: Env, concept: str) -> Answer | None:
+    """A plan-level concept asked of the plans in scope (at most `max_compared_plans`): the preamble
+    sentence that states it, per plan; None when no preamble states it (then the items answer)."""
+    plans = env.scoped(q)
+    if len(plans) > env.tuning.max_compared_plans:
+        return None
+    head = concept.replace("体", "")  # 总体目标 ~ 总目标
+    lines, cites = [], []
+    for p in plans:
+        for i in p.items:
+            if i.number is not None:
+                continue
+            said = [x for x in sentences(i.text) if concept in x or head in x.replace("体", "")]
+            if said:
+                quote = focus(said[0], [concept, head, *q.topic], env.weight, env.tuning.mention_quote_chars[1])
+                lines.append(f"{p.title}（{label(i)}）：{quote}{marker(p, i)}")
+                cites.append(cite(p, i, quote))
+                break
+    if not lines:
+        return None
+    return Answer(question=q.text, answer="\n".join(lines), supported=True, kind=Kind.SUMMARY.value, citations=cites,
+                  context={"plan_id": cites[0].plan_id if len(cites) == 1 else None, "item_id": cites[0].id if len(cites) == 1 else None})
 
 
 def section_spread(relevant: list[Hit], most: int) -> list[tuple[Plan, Item]]:
