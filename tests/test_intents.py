@@ -144,7 +144,7 @@ def test_synonym_of_a_word_the_plans_lack(env):
 
 
 def test_a_standing_modifier_joins_its_word_a_word_ending_does_not():
-    from assistant.engine.query import topic_words
+    from assistant.engine.words import topic_words
 
     text = "1. 普及学前教育\n学前三年毛入园率达到90%。开展中小学研学实践教育。"
     vocab = Vocabulary([Plan(id="p-2021", title="丙市教育局2021年工作要点", issuer="丙市教育局", year=2021, source="p.txt",

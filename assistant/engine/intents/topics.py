@@ -10,7 +10,8 @@ from ...retrieval import Hit
 from ...text import TIME_RE, best_sentences, sentences
 from ..contract import Answer, Citation, Kind, marker
 from ..evidence import flat, record_text
-from ..query import Query, is_plain_verb
+from ..query import Query
+from ..words import is_plain_verb
 from ..render import body, focus, gist, has_figure, join_quotes, label
 from .base import REGISTRY, Env, Intent, cite, not_found, refuse, register
 from .mention import mentions, render_mentions
