@@ -18,6 +18,10 @@ ITEM_NO_RE = re.compile(
     r"(?:项|条|点|个任务|号任务|(?=[呢吗？?，,。\s]|$|讲|说|是|写|主要|内容|具体|有|要))"
     r"|(?<![\d.第A-Za-z\-−+_])(?P<b>\d{1,9})\s*(?:项|条|号)(?!目|件|措施|工作|任务|内容|举措|规定|准则)"
 )
+# "第30到33项", "第3至第5条": a run of items (at most MAX_ITEM_RANGE of them).
+ITEM_RANGE_RE = re.compile(r"第\s*(?P<a>\d{1,4}|" + _CN_NUM + r")\s*(?:项|条)?\s*(?:到|至|—|－|-|~|～)\s*(?:第)?\s*"
+                           r"(?P<b>\d{1,4}|" + _CN_NUM + r")\s*(?:项|条)")
+MAX_ITEM_RANGE = 40
 # "第-1项", "第1e9项", "第1.5项", "第0项": asks for an item no plan can have. Read as written, so that
 # the lookup finds nothing and the answer says the plan's real range, rather than no number at all
 # (then the question reads as one about the whole plan and gets a confident answer about it).
@@ -39,6 +43,7 @@ class Scope:
     unknown_year: int | None = None
     item_number: str | None = None
     section_number: int | None = None
+    item_range: tuple[int, int] | None = None  # "第30到33项": first and last item numbers
 
     @property
     def explicit(self) -> bool:
@@ -182,6 +187,12 @@ def resolve_scope(question: str, plans: list[Plan], default_plan: str | None = N
         scope.section_number = parse_number(m.group("n"))
     impossible = IMPOSSIBLE_ITEM_NO_RE.search(q)
     m = ITEM_NO_RE.search(q)
+    run = ITEM_RANGE_RE.search(q)
+    if run and not impossible:
+        first, last = parse_number(run.group("a")), parse_number(run.group("b"))
+        if 1 <= first < last and last - first < MAX_ITEM_RANGE:
+            scope.item_range = (first, last)
+            return scope
     if impossible:  # before the plain reading, which would take "第 - 3 条" for item 3
         scope.item_number = re.sub(r"\s+", "", impossible.group("n"))
     elif m and not (scope.year and m.group("b") and int(m.group("b")) == scope.year):

@@ -398,3 +398,12 @@ def test_the_plans_overall_goal_is_read_from_its_preamble():
                      source="alpha-2021.txt", place="甲市", items=[preamble, item])])
     ans = REGISTRY["summary"].answer(read(env, "甲市今年教育工作的总目标是啥？"), env)
     assert ans.supported and "保安全、提质量" in ans.answer and [c.id for c in ans.citations] == [preamble.id]
+
+
+def test_a_run_of_items_is_listed_by_title(env):
+    q = read(env, "甲市要点第2到3项的标题是什么？")
+    assert q.scope.item_range == (2, 3) and q.scope.item_number is None
+    ans = REGISTRY["item"].answer(q, env)
+    assert [c.id for c in ans.citations] == ["alpha-2021:2", "alpha-2021:3"] and "推进学前教育普惠发展" in ans.answer
+    ans = REGISTRY["item"].answer(read(env, "甲市要点第2至第9条"), env)
+    assert "全文共3项" in ans.answer and len(ans.citations) == 2

@@ -49,9 +49,11 @@ class ItemLookup(Intent):
     name, kind = "item", Kind.ITEM
 
     def matches(self, q: Query, env: Env) -> bool:
-        return bool(q.scope.item_number or q.last_item or env.context_item(q))
+        return bool(q.scope.item_number or q.scope.item_range or q.last_item or env.context_item(q))
 
     def answer(self, q: Query, env: Env) -> Answer:
+        if q.scope.item_range:
+            return _item_run(q, env, *q.scope.item_range)
         found = env.numbered(q)
         ctx = env.context_item(q)
         if not found and not (q.scope.item_number or q.last_item) and ctx is not None:
@@ -64,6 +66,22 @@ class ItemLookup(Intent):
         text = f"问题没有指明计划，各计划的第{found[0][1].number}项分别是：\n" + "\n".join(lines)
         return Answer(question=q.text, answer=text, supported=True, kind=Kind.ITEM.value,
                       citations=[cite(p, i, i.title) for p, i in found])
+
+
+def _item_run(q: Query, env: Env, first: int, last: int) -> Answer:
+    """"第30到33项的标题": the items numbered first to last in each plan in scope, by title."""
+    lines, cites = [], []
+    for p in env.scoped(q):
+        run = [i for i in p.numbered_items if i.number and i.number.isdigit() and first <= int(i.number) <= last]
+        if run:
+            short = f"（全文共{len(p.numbered_items)}项）" if int(run[-1].number or 0) < last else ""
+            lines.append(f"{p.title}第{first}—{last}项{short}：\n" + "\n".join(f"第{i.number}项 {i.title}{marker(p, i)}" for i in run))
+            cites += [cite(p, i, i.title) for i in run]
+    if not lines:
+        return range_refusal(q, env, f"{first}—{last}")
+    plan_ids = {c.plan_id for c in cites}
+    return Answer(question=q.text, answer="\n".join(lines), supported=True, kind=Kind.ITEM.value, citations=cites,
+                  context={"plan_id": next(iter(plan_ids)) if len(plan_ids) == 1 else None, "item_id": None})
 
 
 def _in_named_section(q: Query, env: Env, plan: Plan, item: Item) -> Answer | None:
