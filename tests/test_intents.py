@@ -407,3 +407,14 @@ def test_a_run_of_items_is_listed_by_title(env):
     assert [c.id for c in ans.citations] == ["alpha-2021:2", "alpha-2021:3"] and "推进学前教育普惠发展" in ans.answer
     ans = REGISTRY["item"].answer(read(env, "甲市要点第2至第9条"), env)
     assert "全文共3项" in ans.answer and len(ans.citations) == 2
+
+
+def test_the_plans_parts_as_a_whole_and_the_last_item_of_a_part(env):
+    from assistant.engine.core import PLAN_PARTS
+
+    for ask in ("甲市要点有哪几个部分", "甲市要点的六个部分分别是什么", "各部分的标题是什么", "分为哪些部分"):
+        assert PLAN_PARTS.search(ask), ask
+    for ask in ("第二部分有哪些", "学校安全在哪个部分", "这部分一共几项"):
+        assert not PLAN_PARTS.search(ask), ask
+    ans = REGISTRY["section_items"].answer(read(env, "甲市第一部分最后一项是什么？"), env)
+    assert [c.id for c in ans.citations] == ["alpha-2021:2"]

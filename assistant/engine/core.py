@@ -1,6 +1,7 @@
 """The engine: read the question, pick an intent per ask, answer each from the records, combine."""
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 from dataclasses import replace
@@ -17,6 +18,10 @@ from .tuning import DEFAULT_TUNING, Tuning
 
 STRUCTURAL_KINDS = {Kind.ITEM.value, Kind.SECTION.value, Kind.ENUMERATE.value, Kind.COUNT.value}
 FALLBACK = "summary"
+# An ask for the plan's parts as a whole ("有哪几个部分", "六个部分分别是什么", "各部分的标题"): structure
+# words, read exactly.
+PLAN_PARTS = re.compile(r"(?:哪(?:几|些)个?|几个|各|每个|所有|全部|[二三四五六七八九十]个)(?:大)?(?:部分|板块)|"
+                        r"(?:部分|板块)(?:的)?(?:标题|名称|分别)|分为(?:哪|几)")
 
 
 class Engine:
@@ -74,6 +79,8 @@ class Engine:
         """The intent for a one-ask query: the model's ranking, first intent whose `matches` holds."""
         if len(q.units) >= 2 and q.role and REGISTRY["unit_items"].matches(q, env):
             return "unit_items"  # two named units with roles: a question about how they share items
+        if PLAN_PARTS.search(q.asks[0].text) and not (q.topic or q.unknown or q.scope.section_number or q.last_section):
+            return "count"  # "分为哪几个部分": the plan's parts, which Count lists with their sizes
         for name, _prob in q.asks[0].ranked:
             intent = REGISTRY.get(name)
             if intent is not None and intent.matches(q, env):

@@ -186,6 +186,8 @@ class SectionItems(Intent):
             return refuse(q, f"{p.title}共{len(p.sections)}个部分，没有第{q.scope.section_number}部分。")
         plan, heading = found
         items = [i for i in plan.numbered_items if i.section and i.section[0] == heading]
+        if q.last_item and items:
+            return describe(q, plan, items[-1])  # "第五部分最后一项"
         lines = [f"第{i.number}项 {i.title}{marker(plan, i)}" for i in items]
         n = plan.sections.index(heading) + 1
         text = f"{plan.title}第{section_ordinal(n)}部分「{heading}」共{len(items)}项：\n" + "\n".join(lines)
