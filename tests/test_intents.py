@@ -418,3 +418,8 @@ def test_the_plans_parts_as_a_whole_and_the_last_item_of_a_part(env):
         assert not PLAN_PARTS.search(ask), ask
     ans = REGISTRY["section_items"].answer(read(env, "甲市第一部分最后一项是什么？"), env)
     assert [c.id for c in ans.citations] == ["alpha-2021:2"]
+
+
+def test_a_unit_name_leaves_no_pieces_in_the_topic(env):
+    q = read(env, "甲市安信办和基教科牵头的学校安全工作有哪些？")
+    assert not {"教科", "基教", "信办"} & set(q.topic + q.unknown) and "安全" in q.topic

@@ -213,7 +213,7 @@ def _ask_groups(clauses: list[Clause], vocab: Vocabulary, drop: set[str]) -> lis
     for c in clauses:
         if c.role != "ask":
             continue
-        words = topic_words(c.text, vocab, drop)
+        words = topic_words(c.text, vocab, drop, drop)
         if groups and FORMAT_ONLY.search(c.text):
             words = []  # "全部列出来": how to answer the ask before, not an ask of its own
         own = bool(words) or bool(find_units(c.text, vocab)) or bool(re.search(r"第\s*[\d一二三四五六七八九十百两]+\s*(?:项|条|部分)", c.text)) \
@@ -241,12 +241,12 @@ def read_query(question: str, plans: list[Plan], vocab: Vocabulary, model: Any, 
             drop.add(name)
     ask_text = "，".join(c.text for c in clauses if c.role == "ask" and not FORMAT_ONLY.search(c.text))
     context_text = "，".join(c.text for c in clauses if c.role == "context")
-    ask_words = [in_plan_words(w, vocab) for w in topic_words(ask_text, vocab, drop)]
+    ask_words = [in_plan_words(w, vocab) for w in topic_words(ask_text, vocab, drop, drop)]
     topic = [w for w in ask_words if vocab.known(w)]
     topic = list(dict.fromkeys(topic))
     # "这项改革" in the ask names a phrase of the scene: that phrase is the topic, not the whole scene
     scene = antecedent(ask_text, context_text) or context_text
-    scene_words = [w for w in map(lambda w: in_plan_words(w, vocab), topic_words(scene, vocab, drop))
+    scene_words = [w for w in map(lambda w: in_plan_words(w, vocab), topic_words(scene, vocab, drop, drop))
                    if vocab.known(w) and w not in topic]
     # an ask with a subject of its own ("资助那条是第几条") is about that subject: the scene's words
     # ("写材料要引用") help find it but may be missing from it; without one, or pointing back, the
@@ -267,7 +267,7 @@ def read_query(question: str, plans: list[Plan], vocab: Vocabulary, model: Any, 
         # of their own situation is the topic
         own = "，".join(c.text for c in clauses if c.own and not IDENTITY.search(c.text))
         own = antecedent(ask_text, own) or own  # "…教师队伍建设那部分，这部分一共几项"
-        own_words = [w for w in map(lambda w: in_plan_words(w, vocab), topic_words(own, vocab, drop | SELF_WORDS))
+        own_words = [w for w in map(lambda w: in_plan_words(w, vocab), topic_words(own, vocab, drop | SELF_WORDS, drop))
                      if vocab.known(w) and w not in topic]
         if own_words:
             # the ask's own words were only what kind of answer is wanted ("有什么不同")
@@ -290,7 +290,7 @@ def read_query(question: str, plans: list[Plan], vocab: Vocabulary, model: Any, 
         prev_clauses = [c for c in split_clauses(prev) if c.role != "chatter"]
         groups = _ask_groups(prev_clauses, vocab, drop) or groups
         # the previous ask may itself have leant on the topic before it ("责任科室有哪些？")
-        topic = [w for w in topic_words(prev, vocab, drop) if vocab.known(w)] or list(context.get("topic") or [])
+        topic = [w for w in topic_words(prev, vocab, drop, drop) if vocab.known(w)] or list(context.get("topic") or [])
         core = "，".join(c.text for c in prev_clauses)
         inherited.append("question")
     if elliptical:
@@ -336,7 +336,7 @@ def read_alternatives(ask: str, vocab: Vocabulary, drop: set[str]) -> tuple[tupl
     if BOTH.search(ask) or not ALTERNATIVE_SEP.search(ask):
         return ()
     parts = [re.sub(r"[）)]", "", x) for x in ALTERNATIVE_SEP.split(ask)]
-    alts = [tuple(w for w in map(lambda w: in_plan_words(w, vocab), topic_words(x, vocab, drop))
+    alts = [tuple(w for w in map(lambda w: in_plan_words(w, vocab), topic_words(x, vocab, drop, drop))
                   if vocab.known(w) or is_noun(w)) for x in parts]
     alts = [a for a in dict.fromkeys(alts) if a]
     return tuple(alts) if len(alts) >= 2 else ()

@@ -4,6 +4,7 @@ to the synonym they use. Pure functions over a `Vocabulary`."""
 from __future__ import annotations
 
 import re
+from typing import Iterable
 
 from ..keyword import STOPWORDS, tokenize
 from .evidence import Vocabulary, word_freq
@@ -24,10 +25,15 @@ COUNTED_NUMERAL = re.compile(r"[一二两三四五六七八九十百千万几]+(
 MODAL = re.compile(r"^[要需须应将得该可能会想]")
 
 
-def topic_words(text: str, vocab: Vocabulary, drop: set[str]) -> list[str]:
-    """Content words of a text: jieba tokens without scaffolding, places, units or function words."""
+def topic_words(text: str, vocab: Vocabulary, drop: set[str], names: Iterable[str] = ()) -> list[str]:
+    """Content words of a text: jieba tokens without scaffolding, places, units or function words.
+    `drop` are words never taken; `names` (units, places) are taken out of the text before it is cut."""
     from ..text import QUESTION_NOISE
 
+    # names dropped whole (units, places) leave no pieces behind: "基教科" must not give 教科
+    for name in sorted((d for d in names if len(d) >= 2), key=len, reverse=True):
+        if name in text:
+            text = text.replace(name, " ")
     text = _without_noise(AMOUNT.sub(" ", SCAFFOLD.sub(" ", text)))
     out: list[str] = []
     for tok in tokenize(text):
