@@ -423,3 +423,12 @@ def test_the_plans_parts_as_a_whole_and_the_last_item_of_a_part(env):
 def test_a_unit_name_leaves_no_pieces_in_the_topic(env):
     q = read(env, "甲市安信办和基教科牵头的学校安全工作有哪些？")
     assert not {"教科", "基教", "信办"} & set(q.topic + q.unknown) and "安全" in q.topic
+
+
+def test_a_units_items_narrowed_to_what_is_named_outright(env):
+    ans = REGISTRY["unit_items"].answer(read(env, "甲市基教科牵头或参与的工作里哪些和学前教育有关？"), env)
+    assert ans.supported and [c.id for c in ans.citations] == ["alpha-2021:2"]
+    ans = REGISTRY["unit_items"].answer(read(env, "甲市基教科牵头或参与的工作里哪些和体育有关？"), env)
+    assert not ans.supported and "没有讲" in ans.answer
+    ans = REGISTRY["unit_items"].answer(read(env, "甲市基教科牵头或参与了哪些工作？"), env)
+    assert len(ans.citations) == 3

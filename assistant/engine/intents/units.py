@@ -5,7 +5,9 @@ import re
 
 from ...models import Item, Plan
 from ..contract import Answer, Kind, marker
+from ..evidence import record_text
 from ..query import Query
+from ..words import topic_words
 from ..unitrefs import ROLE_LEAD, ROLE_RESP
 from ..render import label
 from .base import Env, Intent, cite, not_found, refuse, register
@@ -113,6 +115,10 @@ def _roles_wanted(q: Query) -> list[str]:
     return roles
 
 
+# "…里哪些和依法治校有关", "涉及教师培训的": the subject a unit's items are narrowed to, said outright.
+RELATED_TO = re.compile(r"(?:(?:和|与|跟)(?=[^，,。？?]{2,12}?(?:有关|相关))|涉及|关于)(?P<what>[^，,。？?的]{2,12}?)(?:有关|相关|的|$|[，,。？?])")
+
+
 @register
 class UnitItems(Intent):
     """"基教科牵头哪些任务", "X牵头、Y配合的有哪几条", "它还牵头别的吗": items by unit and role."""
@@ -149,13 +155,26 @@ class UnitItems(Intent):
         ctx = {"plan_id": plans[0].id if len(plans) == 1 else None, "item_id": None, "unit": q.units[0]}
         if not pairs:
             return refuse(q, f"{'、'.join(p.title for p in plans)}中没有{who}的任务。")
+        narrowed = ""
+        related = RELATED_TO.search(q.core)
+        named = topic_words(related.group("what"), env.vocab, set()) if related else []
+        wanted = [w for w in named if env.vocab.known(w)]
+        lacking = tuple(w for w in named if not env.vocab.known(w))  # named there, used by no plan
+        if wanted or lacking:
+            # "法规科牵头的工作里哪些和依法治校有关": the unit's items that speak of what is named there
+            on_topic = [(p, i) for p, i in pairs if env.evidence.cover(wanted, record_text(i), lacking, partial=True)
+                        >= env.tuning.min_coverage]
+            topic = "、".join([*wanted, *lacking])
+            if not on_topic:
+                return refuse(q, f"{who}的{len(pairs)}项任务中没有讲{topic}的。")
+            pairs, narrowed = on_topic, f"中与{topic}有关的"
         lines = []
         for p, i in pairs:
             tag = ""
             if len(q.units) == 1 and roles[0] == "any":
                 tag = "（牵头）" if q.units[0] in i.lead_units else "（责任）"
             lines.append(f"第{i.number}项 {i.title}{tag}{marker(p, i)}")
-        head = f"{who}的任务共{len(pairs)}项"
+        head = f"{who}的任务{narrowed}共{len(pairs)}项"
         if "item_id" in q.context and q.elliptical and len(pairs) == 1 and q.context.get("item_id") == pairs[0][1].id:
             head += "，只有这一项"
         if re.search(r"别的|其他|其它|还", q.core) and len(pairs) == 1:
