@@ -432,3 +432,8 @@ def test_a_units_items_narrowed_to_what_is_named_outright(env):
     assert not ans.supported and "没有讲" in ans.answer
     ans = REGISTRY["unit_items"].answer(read(env, "甲市基教科牵头或参与了哪些工作？"), env)
     assert len(ans.citations) == 3
+
+
+def test_a_principal_asking_what_is_required_of_their_school_type_gets_its_clauses(env):
+    ans = REGISTRY["obligation"].answer(read(env, "我是甲市一所幼儿园的园长，今年对我们有什么要求？"), env)
+    assert ans.supported and [c.id for c in ans.citations] == ["alpha-2021:2"] and "对幼儿园的相关要求" in ans.answer

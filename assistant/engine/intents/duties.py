@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
+from ...models import Item, Plan
 from ...text import sentences
 from ..contract import Answer, Kind, marker
 from ..render import body, focus, label
@@ -66,12 +68,17 @@ class Obligation(Intent):
     name, kind = "obligation", Kind.OBLIGATION
 
     def answer(self, q: Query, env: Env) -> Answer:
-        if not q.topic:
-            return REGISTRY["deadline"].answer(q, env)
         from ... import obligations as ob
 
         party = school_party(q.text)
         duties = env.vocab.per_record("obligations", lambda p, i: ob.extract(p, i) if i.number is not None else [])
+        if not q.topic:
+            # "我是特殊教育学校的校长，今年对我们有什么要求": the clauses naming their school type
+            plans = env.scoped(q)
+            named = [(p, i, rows) for p in plans if party and party != ob.SCHOOLS and len(plans) <= env.tuning.max_compared_plans
+                     for i in p.numbered_items
+                     if (rows := [o for o in duties[env.vocab.index_of(i.id)] if party in o.parties])]
+            return _render(q, named, party) if named else REGISTRY["deadline"].answer(q, env)
         order = [(h.plan, h.item) for h in env.relevant(q)][: env.tuning.max_summary_items]
         picked = []
         for p, i in order:
@@ -83,26 +90,32 @@ class Obligation(Intent):
                 topical += [o for o in binding if o not in topical]
             if topical:
                 picked.append((p, i, topical))
-        # the clauses shared out among the items: one item may show all its requirements
-        per_item = max(2, min(MAX_CLAUSES, MAX_CLAUSES // max(1, len(picked))))
-        lines, cites = [], []
-        for p, i, rows in picked:
-            rows = sorted(rows[:per_item], key=lambda o: o.start)
-            parts = []
-            for o in rows:
-                extra = "；".join(x for x in (f"期限：{o.deadline.printed}" if o.deadline else "",
-                                             "目标：" + "、".join(t.phrase for t in o.targets) if o.targets else "") if x)
-                parts.append(o.action + (f"（{extra}）" if extra else ""))
-            lines.append(f"{label(i)}：" + "……".join(parts) + marker(p, i))
-            cites.append(cite(p, i, rows[0].action))
-        if not lines:
+        if not picked:
             ans = REGISTRY["summary"].answer(q, env)
             ans.kind = Kind.OBLIGATION.value if ans.supported else ans.kind
             return ans
-        who = party or "学校"
-        names = "、".join(dict.fromkeys(c.plan for c in cites))
-        text = f"{names}中对{who}的相关要求（{len(lines)}项）：\n" + "\n".join(lines)
-        ctx = {"plan_id": cites[0].plan_id if len({c.plan_id for c in cites}) == 1 else None,
-               "item_id": cites[0].id if len(cites) == 1 else None}
-        return Answer(question=q.text, answer=text, supported=True, kind=Kind.OBLIGATION.value,
-                      citations=cites, context=ctx)
+        return _render(q, picked, party)
+
+
+def _render(q: Query, picked: list[tuple[Plan, Item, list[Any]]], party: str | None) -> Answer:
+    """The clauses binding a school, grouped by item (at most MAX_CLAUSES items), each clause with its
+    deadline and target; the clauses are shared out among the items, so one item may show them all."""
+    picked = picked[:MAX_CLAUSES]
+    per_item = max(2, min(MAX_CLAUSES, MAX_CLAUSES // max(1, len(picked))))
+    lines, cites = [], []
+    for p, i, rows in picked:
+        rows = sorted(rows[:per_item], key=lambda o: o.start)
+        parts = []
+        for o in rows:
+            extra = "；".join(x for x in (f"期限：{o.deadline.printed}" if o.deadline else "",
+                                         "目标：" + "、".join(t.phrase for t in o.targets) if o.targets else "") if x)
+            parts.append(o.action + (f"（{extra}）" if extra else ""))
+        lines.append(f"{label(i)}：" + "……".join(parts) + marker(p, i))
+        cites.append(cite(p, i, rows[0].action))
+    who = party or "学校"
+    names = "、".join(dict.fromkeys(c.plan for c in cites))
+    text = f"{names}中对{who}的相关要求（{len(lines)}项）：\n" + "\n".join(lines)
+    ctx = {"plan_id": cites[0].plan_id if len({c.plan_id for c in cites}) == 1 else None,
+           "item_id": cites[0].id if len(cites) == 1 else None}
+    return Answer(question=q.text, answer=text, supported=True, kind=Kind.OBLIGATION.value,
+                  citations=cites, context=ctx)
