@@ -437,3 +437,13 @@ def test_a_units_items_narrowed_to_what_is_named_outright(env):
 def test_a_principal_asking_what_is_required_of_their_school_type_gets_its_clauses(env):
     ans = REGISTRY["obligation"].answer(read(env, "我是甲市一所幼儿园的园长，今年对我们有什么要求？"), env)
     assert ans.supported and [c.id for c in ans.citations] == ["alpha-2021:2"] and "对幼儿园的相关要求" in ans.answer
+
+
+def test_a_topics_own_goal_is_not_the_plans_overall_goal():
+    preamble = Item("alpha-2021", None, "总体要求", [], "今年工作聚焦“保安全、提质量”的总目标，推动教育高质量发展。",
+                    seq=0, kind="preamble")
+    item = Item("alpha-2021", "1", "推进学前教育普惠发展", ["一、学前教育"], "1. 推进学前教育普惠发展\n普惠性幼儿园覆盖率达到80%。", seq=1)
+    env = _env([Plan(id="alpha-2021", title="甲市教育局2021年工作要点", issuer="甲市教育局", year=2021,
+                     source="alpha-2021.txt", place="甲市", items=[preamble, item])])
+    ans = REGISTRY["summary"].answer(read(env, "甲市学前教育的总体目标是什么？"), env)
+    assert "alpha-2021:1" in [c.id for c in ans.citations] and "相关的有" in ans.answer  # the items, not the preamble's goal

@@ -239,7 +239,10 @@ def overview(q: Query, env: Env, concept: str) -> Answer | None:
         for i in p.items:
             if i.number is not None:
                 continue
-            said = [x for x in sentences(i.text) if concept in x or head in x.replace("体", "")]
+            # the sentence stating it, and speaking of what the ask names besides (学前教育的总目标 is
+            # not the plan's)
+            said = [x for x in sentences(i.text) if (concept in x or head in x.replace("体", ""))
+                    and (not q.topic or env.evidence.cover(q.topic, x, q.unknown) >= env.tuning.min_coverage)]
             if said:
                 quote = focus(said[0], [concept, head, *q.topic], env.weight, env.tuning.mention_quote_chars[1])
                 lines.append(f"{p.title}（{label(i)}）：{quote}{marker(p, i)}")
