@@ -447,3 +447,14 @@ def test_a_topics_own_goal_is_not_the_plans_overall_goal():
                      source="alpha-2021.txt", place="甲市", items=[preamble, item])])
     ans = REGISTRY["summary"].answer(read(env, "甲市学前教育的总体目标是什么？"), env)
     assert "alpha-2021:1" in [c.id for c in ans.citations] and "相关的有" in ans.answer  # the items, not the preamble's goal
+
+
+def test_a_section_answers_for_its_topic_only_when_most_of_its_items_speak_of_it():
+    from assistant.engine.intents.topics import section_spread
+
+    items = [Item("alpha-2021", str(n), f"第{n}项", ["一、资源供给"], f"{n}. 第{n}项", seq=n - 1) for n in range(1, 7)]
+    plan = Plan(id="alpha-2021", title="甲市教育局2021年工作要点", issuer="甲市教育局", year=2021,
+                source="alpha-2021.txt", place="甲市", items=items)
+    hits = [Hit(plan, i, 1.0, {}) for i in items]
+    assert section_spread(hits[:3], 6) == []  # three of six: those items, not the whole section
+    assert len(section_spread(hits[:4], 6)) == 6

@@ -255,7 +255,7 @@ def overview(q: Query, env: Env, concept: str) -> Answer | None:
 
 
 def section_spread(relevant: list[Hit], most: int) -> list[tuple[Plan, Item]]:
-    """A topic the evidence finds in two or more items of one section ("党建工作的重点"): that
+    """A topic the evidence finds in most of one section's items, two at least ("党建工作的重点"): that
     section's items, when it is small enough to list; the section is how the plan groups the topic."""
     counts: dict[tuple[str, str], int] = {}
     for h in relevant:
@@ -269,6 +269,8 @@ def section_spread(relevant: list[Hit], most: int) -> list[tuple[Plan, Item]]:
         return []
     plan = next(h.plan for h in relevant if h.plan.id == plan_id)
     members = [(plan, i) for i in plan.numbered_items if i.section and i.section[0] == heading]
+    if n * 2 <= len(members):
+        return []  # the topic is in a few of the section's items: those items answer, not the section
     return members if len(members) <= most else []
 
 
