@@ -303,6 +303,7 @@ def test_two_values_asked_in_one_clause_are_two_asks(env):
     assert coordinated_asks("甲市要点对安全隐患排查的频次及教师补充的人数有何要求") == [
         "甲市要点对安全隐患排查的频次有何要求", "教师补充的人数有何要求"]
     assert coordinated_asks("牵头单位和责任单位分别是谁") == ["牵头单位和责任单位分别是谁"]  # no value asked
+    assert coordinated_asks("第2项和第3项分别讲什么") == ["第2项", "第3项分别讲什么"]  # two items named
     q = read(env, "甲市要点对安全隐患排查的频次及教师补充的人数有何要求？")
     assert len(q.asks) == 2
 

@@ -98,7 +98,10 @@ class Engine:
         context = dict(q.context)
         for ask in q.asks:
             sub = self.read(ask.text, plan=None, context=context)
-            sub = replace(sub, text=q.text, scope=q.scope if not sub.scope.explicit else sub.scope,
+            # a part naming its own item ("第17项和第18项分别讲什么") keeps it; the others take the question's
+            scope = sub.scope if sub.scope.explicit else replace(
+                q.scope, item_number=sub.scope.item_number or q.scope.item_number)
+            sub = replace(sub, text=q.text, scope=scope,
                           topic=sub.topic or q.topic, elliptical=sub.elliptical or bool(context.get("item_id")))
             part = self._one(sub, env)
             parts.append(part)

@@ -158,6 +158,8 @@ def split_clauses(question: str) -> list[Clause]:
 
 # A value asked for: a noun naming one ("频次", "比例") or a question word for one ("多少", "几所", "何时").
 VALUE_ASKED = re.compile("|".join(sorted(VALUE_NOUNS, key=len, reverse=True)) + r"|多少|几[个项所条次年月天人]|什么时候|何时|哪一?年")
+# An item named by number ("第17项"): two of them joined by 和 are two asks, like two values.
+ITEM_REF = re.compile(r"第\s*[\d一二三四五六七八九十百两]+\s*(?:项|条)")
 COORDINATOR = re.compile(r"以及|及|和|与|还有|并且")
 # The question a clause ends with ("有何要求", "分别是多少"): given to a first half that lacks one.
 TAIL_QUESTION = re.compile(r"(?:都|分别|各|又|还)?(?:有何|有什么|有哪些|是什么|是多少|是怎样|是如何|如何|怎么)[^，,]*$")
@@ -170,9 +172,10 @@ def coordinated_asks(text: str) -> list[str]:
     所学校") as two asks, the first given the question the clause ends with; any other clause as is."""
     for m in COORDINATOR.finditer(text):
         left, right = text[:m.start()], text[m.end():]
-        if len(left) < MIN_ASK_CHARS or len(right) < MIN_ASK_CHARS:
+        items = bool(ITEM_REF.search(left) and ITEM_REF.search(right))
+        if not items and (len(left) < MIN_ASK_CHARS or len(right) < MIN_ASK_CHARS):
             continue
-        if VALUE_ASKED.search(left) and VALUE_ASKED.search(right):
+        if items or (VALUE_ASKED.search(left) and VALUE_ASKED.search(right)):
             tail = TAIL_QUESTION.search(right)
             if not INTERROGATIVE.search(left) and tail:
                 left += tail.group(0)
