@@ -452,3 +452,12 @@ def test_a_section_answers_for_its_topic_only_when_most_of_its_items_speak_of_it
     hits = [Hit(plan, i, 1.0, {}) for i in items]
     assert section_spread(hits[:3], 6) == []  # three of six: those items, not the whole section
     assert len(section_spread(hits[:4], 6)) == 6
+
+
+def test_the_next_or_previous_item_is_the_one_beside_the_item_in_context(env):
+    context = {"question": "甲市第2项讲什么？", "plan_id": "alpha-2021", "item_id": "alpha-2021:2"}
+    assert read(env, "下一项呢？", context=context).scope.item_number == "3"
+    q = read(env, "上一条呢？", context=context)
+    assert q.scope.item_number == "1" and q.scope.plan_ids == ["alpha-2021"]
+    ans = REGISTRY["item"].answer(q, env)
+    assert [c.id for c in ans.citations] == ["alpha-2021:1"]

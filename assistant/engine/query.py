@@ -158,6 +158,8 @@ def split_clauses(question: str) -> list[Clause]:
 
 # A value asked for: a noun naming one ("频次", "比例") or a question word for one ("多少", "几所", "何时").
 VALUE_ASKED = re.compile("|".join(sorted(VALUE_NOUNS, key=len, reverse=True)) + r"|多少|几[个项所条次年月天人]|什么时候|何时|哪一?年")
+# The item beside the one in context ("下一项", "上一条", "后一项").
+RELATIVE_ITEM = re.compile(r"([上下前后])一(?:项|条)")
 # An item named by number ("第17项"): two of them joined by 和 are two asks, like two values.
 ITEM_REF = re.compile(r"第\s*[\d一二三四五六七八九十百两]+\s*(?:项|条)")
 COORDINATOR = re.compile(r"以及|及|和|与|还有|并且")
@@ -296,6 +298,13 @@ def read_query(question: str, plans: list[Plan], vocab: Vocabulary, model: Any, 
         topic = [w for w in topic_words(prev, vocab, drop, drop) if vocab.known(w)] or list(context.get("topic") or [])
         core = "，".join(c.text for c in prev_clauses)
         inherited.append("question")
+    step = RELATIVE_ITEM.search(question)
+    at = str(context.get("item_id") or "").rpartition(":")
+    if step and at[2].isdigit() and not scope.item_number and not scope.explicit:
+        # "下一项呢？", "上一条": the item beside the one the conversation is about, in its plan
+        scope.item_number = str(int(at[2]) + (1 if step.group(1) in "下后" else -1))
+        scope.plan_ids = [at[0]]
+        inherited.append("item_id")
     if elliptical:
         if not scope.explicit and scope.plan_ids is None and context.get("plan_id"):
             scope.plan_ids = [context["plan_id"]]
