@@ -461,3 +461,15 @@ def test_the_next_or_previous_item_is_the_one_beside_the_item_in_context(env):
     assert q.scope.item_number == "1" and q.scope.plan_ids == ["alpha-2021"]
     ans = REGISTRY["item"].answer(q, env)
     assert [c.id for c in ans.citations] == ["alpha-2021:1"]
+
+
+def test_what_is_asked_of_the_item_in_context_keeps_that_item_as_subject(env):
+    context = {"question": "甲市第2项讲什么？", "plan_id": "alpha-2021", "item_id": "alpha-2021:2"}
+    q = read(env, "这一项有哪些数字目标？", context=context)
+    assert q.topic == () and env.context_item(q) is not None
+    assert not REGISTRY["deadline"].matches(q, env)  # not every dated item of the plan
+    item = Item("alpha-2021", "1", "加强学校安全管理", ["一、平安校园"], "1. 加强学校安全管理\n定期开展安全检查。", seq=0)
+    plans = [Plan(id="alpha-2021", title="甲市教育局2021年工作要点", issuer="甲市教育局", year=2021,
+                  source="alpha-2021.txt", place="甲市", items=[item])]
+    q = read(_env(plans), "期限是什么时候？", context={**context, "item_id": "alpha-2021:1"})
+    assert "定期" not in q.topic + q.unknown  # a kind of value stays itself, never its synonym 定期

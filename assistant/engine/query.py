@@ -246,7 +246,8 @@ def read_query(question: str, plans: list[Plan], vocab: Vocabulary, model: Any, 
             drop.add(name)
     ask_text = "，".join(c.text for c in clauses if c.role == "ask" and not FORMAT_ONLY.search(c.text))
     context_text = "，".join(c.text for c in clauses if c.role == "context")
-    ask_words = [in_plan_words(w, vocab) for w in topic_words(ask_text, vocab, drop, drop)]
+    # a noun naming a kind of value ("期限") stays itself: it is what the answer states, not a subject
+    ask_words = [w if w in VALUE_NOUNS else in_plan_words(w, vocab) for w in topic_words(ask_text, vocab, drop, drop)]
     topic = [w for w in ask_words if vocab.known(w)]
     topic = list(dict.fromkeys(topic))
     # "这项改革" in the ask names a phrase of the scene: that phrase is the topic, not the whole scene
@@ -264,6 +265,9 @@ def read_query(question: str, plans: list[Plan], vocab: Vocabulary, model: Any, 
     if attributes and len(attributes) < len(topic) + len(unknown):
         topic = [w for w in topic if w not in attributes]
         unknown = [w for w in unknown if w not in attributes]
+    if attributes and len(attributes) >= len(topic) + len(unknown) and context.get("item_id") and points_back(ask_text):
+        # "这一项有哪些数字目标": what kind of answer is wanted of the item in context, which is the subject
+        topic, unknown = [], []
     refers_back = points_back(ask_text) and not context
     situation = ""
     if (not topic and not unknown or refers_back) and not units and not re.search(r"第\s*[\d一二三四五六七八九十百两]+\s*(?:项|条|部分)", core):

@@ -24,7 +24,9 @@ class Deadline(Intent):
         about when one thing is due ("迁建哪年完工") asks for a date, which Fact states or says is missing."""
         from ...deadlines import find_deadlines
 
-        return bool(find_deadlines(q.core)) or any(find_deadlines(t) for t in q.quoted) or not q.topic
+        named = bool(find_deadlines(q.core)) or any(find_deadlines(t) for t in q.quoted)
+        # "这一项有哪些数字目标": no subject of its own, but the item in context is the subject
+        return named or (not q.topic and env.context_item(q) is None)
 
     def answer(self, q: Query, env: Env) -> Answer:
         from ...deadlines import find_deadlines
